@@ -1,0 +1,281 @@
+//! Splits an article (Markdown or plain text) into retrieval chunks.
+//!
+//! The article is read as a sequence of blocks — headings, paragraphs, list items, fenced code —
+//! with their byte offsets. Blocks are packed into chunks under one heading path, up to
+//! [`ChunkConfig::max_chars`]. A list item or a code block is never split; a paragraph longer
+//! than the limit is split at sentence boundaries. Each chunk keeps its article id, title,
+//! heading path and the byte range it came from, and its id is a hash of its content, so an
+//! unchanged passage keeps its id when the article around it is edited.
+
+use serde::{Deserialize, Serialize};
+
+use crate::text::{content_id, sentences};
+
+/// How big chunks may grow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChunkConfig {
+    /// Upper bound on a chunk body, in characters (a single block larger than this, such as a
+    /// long code block or list item, still becomes one chunk of its own).
+    pub max_chars: usize,
+}
+
+impl Default for ChunkConfig {
+    fn default() -> Self {
+        ChunkConfig { max_chars: 800 }
+    }
+}
+
+/// One retrievable passage of an article.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Chunk {
+    /// Content hash of article id, heading path and body.
+    pub id: String,
+    pub article_id: String,
+    pub article_title: String,
+    /// Headings above this passage, outermost first (the article title excluded).
+    pub headings: Vec<String>,
+    /// The passage, as Markdown source.
+    pub body: String,
+    /// Byte range of the passage in the article source.
+    pub start: usize,
+    pub end: usize,
+}
+
+impl Chunk {
+    /// The text that is embedded and searched: title and headings give the passage context.
+    pub fn search_text(&self) -> String {
+        let mut text = self.article_title.clone();
+        for heading in &self.headings {
+            text.push_str(" — ");
+            text.push_str(heading);
+        }
+        text.push('\n');
+        text.push_str(&self.body);
+        text
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum BlockKind {
+    Heading(usize),
+    Paragraph,
+    ListItem,
+    Code,
+}
+
+#[derive(Clone, Debug)]
+struct Block {
+    kind: BlockKind,
+    start: usize,
+    end: usize,
+}
+
+/// The article title: the first level-one heading, else the first non-empty line.
+pub fn title_of(source: &str) -> String {
+    for line in source.lines() {
+        if let Some(title) = line.trim().strip_prefix("# ") {
+            return title.trim().to_string();
+        }
+    }
+    source.lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("Untitled").to_string()
+}
+
+/// Splits `source` into chunks.
+pub fn chunk_article(article_id: &str, source: &str, config: &ChunkConfig) -> Vec<Chunk> {
+    let title = title_of(source);
+    let mut chunks = Vec::new();
+    let mut headings: Vec<(usize, String)> = Vec::new();
+    let mut open: Option<(usize, usize)> = None; // byte range of the chunk being packed
+
+    let flush = |open: &mut Option<(usize, usize)>, headings: &[(usize, String)], chunks: &mut Vec<Chunk>| {
+        if let Some((start, end)) = open.take() {
+            let body = source[start..end].trim();
+            if !body.is_empty() {
+                let heading_path: Vec<String> = headings.iter().map(|(_, h)| h.clone()).collect();
+                let id = content_id(&format!("{article_id}\u{1f}{}\u{1f}{body}", heading_path.join("\u{1e}")));
+                chunks.push(Chunk {
+                    id,
+                    article_id: article_id.to_string(),
+                    article_title: title.clone(),
+                    headings: heading_path,
+                    body: body.to_string(),
+                    start,
+                    end,
+                });
+            }
+        }
+    };
+
+    for block in blocks(source) {
+        match block.kind {
+            BlockKind::Heading(level) => {
+                flush(&mut open, &headings, &mut chunks);
+                let text = source[block.start..block.end].trim_start_matches('#').trim().to_string();
+                headings.retain(|(l, _)| *l < level);
+                if level > 1 {
+                    headings.push((level, text));
+                }
+            }
+            _ => {
+                let pieces = if block.kind == BlockKind::Paragraph && block.end - block.start > config.max_chars {
+                    split_paragraph(source, block.start, block.end, config.max_chars)
+                } else {
+                    vec![(block.start, block.end)]
+                };
+                for (start, end) in pieces {
+                    if let Some((open_start, _)) = open {
+                        if source[open_start..end].chars().count() > config.max_chars {
+                            flush(&mut open, &headings, &mut chunks);
+                        }
+                    }
+                    open = Some((open.map_or(start, |(s, _)| s), end));
+                }
+            }
+        }
+    }
+    flush(&mut open, &headings, &mut chunks);
+    chunks
+}
+
+/// Packs a long paragraph's sentences into pieces of at most `max` characters.
+fn split_paragraph(source: &str, start: usize, end: usize, max: usize) -> Vec<(usize, usize)> {
+    let text = &source[start..end];
+    let mut pieces = Vec::new();
+    let mut piece: Option<(usize, usize)> = None;
+    for sentence in sentences(text) {
+        let s_start = start + (sentence.as_ptr() as usize - text.as_ptr() as usize);
+        let s_end = s_start + sentence.len();
+        piece = match piece {
+            Some((p_start, _)) if source[p_start..s_end].chars().count() > max => {
+                pieces.extend(piece);
+                Some((s_start, s_end))
+            }
+            Some((p_start, _)) => Some((p_start, s_end)),
+            None => Some((s_start, s_end)),
+        };
+    }
+    pieces.extend(piece);
+    pieces
+}
+
+fn is_list_marker(line: &str) -> bool {
+    let t = line.trim_start();
+    if t.starts_with("- ") || t.starts_with("* ") || t.starts_with("+ ") {
+        return true;
+    }
+    let digits = t.chars().take_while(|c| c.is_ascii_digit()).count();
+    digits > 0 && (t[digits..].starts_with(". ") || t[digits..].starts_with(") "))
+}
+
+/// Reads the block structure with byte offsets. Lines are kept with their offsets so a block's
+/// range points back into the source exactly.
+fn blocks(source: &str) -> Vec<Block> {
+    let mut out: Vec<Block> = Vec::new();
+    let mut offset = 0;
+    let mut current: Option<Block> = None;
+    let mut in_code = false;
+    for raw_line in source.split_inclusive('\n') {
+        let line_start = offset;
+        offset += raw_line.len();
+        let line = raw_line.trim_end_matches(['\n', '\r']);
+        let line_end = line_start + line.len();
+        let trimmed = line.trim_start();
+
+        if in_code {
+            if let Some(block) = current.as_mut() {
+                block.end = line_end;
+            }
+            if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+                in_code = false;
+                out.extend(current.take());
+            }
+            continue;
+        }
+        if trimmed.starts_with("```") || trimmed.starts_with("~~~") {
+            out.extend(current.take());
+            in_code = true;
+            current = Some(Block { kind: BlockKind::Code, start: line_start, end: line_end });
+            continue;
+        }
+        if trimmed.is_empty() {
+            out.extend(current.take());
+            continue;
+        }
+        let hashes = trimmed.chars().take_while(|c| *c == '#').count();
+        if (1..=6).contains(&hashes) && trimmed[hashes..].starts_with(' ') {
+            out.extend(current.take());
+            out.push(Block { kind: BlockKind::Heading(hashes), start: line_start, end: line_end });
+            continue;
+        }
+        if is_list_marker(line) && line.len() - trimmed.len() < 2 {
+            out.extend(current.take());
+            current = Some(Block { kind: BlockKind::ListItem, start: line_start, end: line_end });
+            continue;
+        }
+        match current.as_mut() {
+            // Continuation lines (wrapped paragraphs, indented list-item text, nested items).
+            Some(block) => block.end = line_end,
+            None => current = Some(Block { kind: BlockKind::Paragraph, start: line_start, end: line_end }),
+        }
+    }
+    out.extend(current);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ARTICLE: &str = "# Planning\n\nIntro paragraph here.\n\n## Steps\n\n1. Conduct market research.\n2. Know your costs,\n   all of them.\n\n```\ncode stays\n\nwhole\n```\n\n## Numbers\n\nPlans helped 16% of firms.\n";
+
+    #[test]
+    fn chunks_carry_title_headings_and_exact_offsets() {
+        let chunks = chunk_article("plan", ARTICLE, &ChunkConfig::default());
+        assert_eq!(chunks.len(), 3);
+        assert_eq!(chunks[0].article_title, "Planning");
+        assert!(chunks[0].headings.is_empty());
+        assert_eq!(chunks[1].headings, ["Steps"]);
+        assert_eq!(chunks[2].headings, ["Numbers"]);
+        for chunk in &chunks {
+            assert_eq!(ARTICLE[chunk.start..chunk.end].trim(), chunk.body);
+        }
+        assert!(chunks[1].body.contains("all of them.") && chunks[1].body.contains("whole\n```"));
+    }
+
+    #[test]
+    fn small_limit_never_splits_list_items_or_code() {
+        let chunks = chunk_article("plan", ARTICLE, &ChunkConfig { max_chars: 10 });
+        let bodies: Vec<&str> = chunks.iter().map(|c| c.body.as_str()).collect();
+        assert!(bodies.contains(&"2. Know your costs,\n   all of them."));
+        assert!(bodies.contains(&"```\ncode stays\n\nwhole\n```"));
+    }
+
+    #[test]
+    fn long_paragraphs_split_at_sentences_within_the_limit() {
+        let sentence = "Cash is a promise you can keep. ";
+        let source = format!("# T\n\n{}", sentence.repeat(40));
+        let chunks = chunk_article("a", &source, &ChunkConfig { max_chars: 200 });
+        assert!(chunks.len() >= 6);
+        for chunk in &chunks {
+            assert!(chunk.body.chars().count() <= 200, "{}", chunk.body.len());
+            assert!(chunk.body.ends_with('.'));
+        }
+    }
+
+    #[test]
+    fn unchanged_passages_keep_their_ids_after_an_edit() {
+        let before = chunk_article("plan", ARTICLE, &ChunkConfig::default());
+        let edited = ARTICLE.replace("Intro paragraph here.", "A new intro, rewritten.");
+        let after = chunk_article("plan", &edited, &ChunkConfig::default());
+        assert_ne!(before[0].id, after[0].id);
+        assert_eq!(before[1].id, after[1].id);
+        assert_eq!(before[2].id, after[2].id);
+    }
+
+    #[test]
+    fn plain_text_without_headings_is_chunked() {
+        let chunks = chunk_article("note", "just one line of text", &ChunkConfig::default());
+        assert_eq!(chunks.len(), 1);
+        assert_eq!(chunks[0].article_title, "just one line of text");
+    }
+}

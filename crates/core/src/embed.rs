@@ -1,0 +1,161 @@
+//! Embeddings: the [`Embedder`] trait and the built-in offline [`HashEmbedder`].
+//!
+//! Every vector carries the id of the embedder that made it, and an index only accepts vectors
+//! of its own embedder and dimension: mixing embedders is a clear error, never silent garbage.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::text::{fnv1a64, terms};
+
+/// A vector and the embedder that produced it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Embedding {
+    pub embedder: String,
+    pub vector: Vec<f32>,
+}
+
+/// Raised when vectors of different embedders or dimensions meet.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum EmbeddingError {
+    /// The vector was made by another embedder than the index expects.
+    #[error("embedding made by `{found}` but this index uses `{expected}`")]
+    WrongEmbedder { expected: String, found: String },
+    /// The vector has another length than the index expects.
+    #[error("embedding has {found} dimensions but this index uses {expected}")]
+    WrongDimension { expected: usize, found: usize },
+}
+
+/// Turns text into a unit-length vector.
+pub trait Embedder {
+    /// Stable identifier, including anything that changes the vectors (model, dimension,
+    /// feature version).
+    fn id(&self) -> &str;
+    fn dim(&self) -> usize;
+    fn embed(&self, text: &str) -> Embedding;
+}
+
+/// The built-in embedder: signed feature hashing of stemmed terms, term bigrams and character
+/// trigrams into a fixed number of dimensions, L2-normalised.
+///
+/// It needs no download, works offline, and is bit-for-bit deterministic natively and in wasm
+/// (FNV hashing, no floating-point reductions that depend on iteration order).
+#[derive(Clone, Debug)]
+pub struct HashEmbedder {
+    id: String,
+    dim: usize,
+}
+
+impl HashEmbedder {
+    pub const DEFAULT_DIM: usize = 384;
+
+    pub fn new(dim: usize) -> Self {
+        assert!(dim > 0, "an embedding needs at least one dimension");
+        HashEmbedder { id: format!("hash-ngram-v1-{dim}"), dim }
+    }
+
+    fn add(&self, vector: &mut [f32], feature: &str, weight: f32) {
+        let hash = fnv1a64(feature.as_bytes());
+        let slot = (hash % self.dim as u64) as usize;
+        let sign = if hash >> 63 == 0 { 1.0 } else { -1.0 };
+        vector[slot] += sign * weight;
+    }
+}
+
+impl Default for HashEmbedder {
+    fn default() -> Self {
+        HashEmbedder::new(Self::DEFAULT_DIM)
+    }
+}
+
+impl Embedder for HashEmbedder {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn dim(&self) -> usize {
+        self.dim
+    }
+
+    fn embed(&self, text: &str) -> Embedding {
+        let mut vector = vec![0.0f32; self.dim];
+        let terms = terms(text);
+        for term in &terms {
+            self.add(&mut vector, &format!("w:{term}"), 1.0);
+            let padded: Vec<char> = format!("<{term}>").chars().collect();
+            for trigram in padded.windows(3) {
+                let trigram: String = trigram.iter().collect();
+                self.add(&mut vector, &format!("c:{trigram}"), 0.25);
+            }
+        }
+        for pair in terms.windows(2) {
+            self.add(&mut vector, &format!("b:{} {}", pair[0], pair[1]), 0.5);
+        }
+        normalize(&mut vector);
+        Embedding { embedder: self.id.clone(), vector }
+    }
+}
+
+/// Scales `vector` to unit length (a zero vector stays zero).
+pub fn normalize(vector: &mut [f32]) {
+    let norm = vector.iter().map(|x| x * x).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.iter_mut().for_each(|x| *x /= norm);
+    }
+}
+
+/// Dot product; for unit vectors, the cosine similarity.
+pub fn dot(a: &[f32], b: &[f32]) -> f32 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vectors_are_unit_length_and_deterministic() {
+        let embedder = HashEmbedder::default();
+        let a = embedder.embed("Conduct market research before writing a plan.");
+        assert_eq!(a.vector.len(), 384);
+        assert!((dot(&a.vector, &a.vector) - 1.0).abs() < 1e-5);
+        assert_eq!(a, embedder.embed("Conduct market research before writing a plan."));
+        assert_eq!(a.embedder, "hash-ngram-v1-384");
+    }
+
+    #[test]
+    fn related_text_scores_higher_than_unrelated_text() {
+        let embedder = HashEmbedder::default();
+        let query = embedder.embed("How much faster do businesses with a plan grow?");
+        let related = embedder.embed("Businesses with a formal plan grew faster than those without one.");
+        let unrelated = embedder.embed("Hiring your first employee means payroll and contracts.");
+        assert!(dot(&query.vector, &related.vector) > dot(&query.vector, &unrelated.vector) + 0.1);
+    }
+
+    #[test]
+    fn empty_text_gives_a_zero_vector() {
+        let embedding = HashEmbedder::new(8).embed("the and of");
+        assert!(embedding.vector.iter().all(|x| *x == 0.0));
+    }
+}
+
+#[cfg(test)]
+mod fingerprint {
+    use super::*;
+
+    /// The same number is asserted by the browser test in `persona-idb`: it proves the wasm
+    /// build embeds bit-for-bit like the native one.
+    pub const FINGERPRINT_TEXT: &str = "Businesses with a formal written plan grew 30% faster.";
+
+    #[test]
+    fn embedding_fingerprint_is_stable() {
+        assert_eq!(fingerprint(&HashEmbedder::default().embed(FINGERPRINT_TEXT)), 5_481_189_698_283_923_641);
+    }
+}
+
+/// A platform-independent checksum of a vector's exact bits (FNV-1a over the little-endian
+/// bytes), for checking that two builds embed identically.
+pub fn fingerprint(embedding: &Embedding) -> u64 {
+    let bytes: Vec<u8> = embedding.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
+    fnv1a64(&bytes)
+}

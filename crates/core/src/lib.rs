@@ -1,0 +1,32 @@
+//! The persona engine's core.
+//!
+//! Everything here is plain Rust: no IO, no clocks, no browser types. Storage, HTTP and the UI
+//! are adapters in sibling crates that implement the traits defined here ([`store::Store`],
+//! [`model::ChatModel`], [`embed::Embedder`]). That keeps the logic that decides what a persona
+//! says — retrieval, the turn state machine, the offline backend — testable natively and fast.
+//!
+//! Module map:
+//! - [`persona`]: the persona profile, read from a Character Card V2 JSON.
+//! - [`chunk`]: Markdown/plain text → chunks with heading path, offsets and a content-hash id.
+//! - [`facts`]: a chunk → numbered, atomic facts (what grounding rebuilds answers from).
+//! - [`embed`]: the [`embed::Embedder`] trait and the built-in offline hashing embedder.
+//! - [`index`]: the HNSW vector index on `instant-distance`.
+//! - [`knowledge`]: articles + chunks + index kept in step; retrieval.
+//! - [`chat`]: the optimistic chat state machine (pending → sent | failed).
+//! - [`offline`]: the built-in offline backend that answers from retrieved text alone.
+//! - [`turn`]: one turn end to end, with its trace.
+//! - [`model`]: the chat-model trait the HTTP client implements.
+//! - [`store`]: the storage trait and an in-memory implementation.
+
+pub mod chat;
+pub mod chunk;
+pub mod embed;
+pub mod facts;
+pub mod index;
+pub mod knowledge;
+pub mod model;
+pub mod offline;
+pub mod persona;
+pub mod store;
+pub mod text;
+pub mod turn;

@@ -1,0 +1,477 @@
+//! The built-in offline backend: answers from retrieved text alone, with no model.
+//!
+//! It follows the same rules the model pipeline will: a personal question is answered from the
+//! persona's own profile and memories; a factual question is answered only with numbered facts
+//! taken from retrieved passages, each cited as `[n]`; when nothing relevant was retrieved it
+//! says so rather than inventing an answer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::chat::Reply;
+use crate::facts::{number_facts, Fact};
+use crate::knowledge::Retrieved;
+use crate::persona::Persona;
+use crate::text::{terms, words};
+
+/// What kind of message this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QuestionKind {
+    /// Hello, thanks, goodbye.
+    Social,
+    /// About the persona herself.
+    Personal,
+    /// About the content.
+    Factual,
+}
+
+const SOCIAL: &[&str] = &[
+    "hi",
+    "hello",
+    "hey",
+    "thanks",
+    "thank",
+    "cheers",
+    "bye",
+    "goodbye",
+    "morning",
+    "evening",
+    "afternoon",
+    "ok",
+    "okay",
+];
+
+/// Decides whether a message is social, personal or factual, by rules.
+pub fn classify(message: &str) -> QuestionKind {
+    let words = words(message);
+    if !words.is_empty() && words.len() <= 4 && words.iter().any(|w| SOCIAL.contains(&w.as_str())) {
+        return QuestionKind::Social;
+    }
+    let text = format!(" {} ", words.join(" "));
+    const PERSONAL: &[&str] = &[
+        " you personally ",
+        " have you ",
+        " did you ",
+        " do you ",
+        " were you ",
+        " are you ",
+        " your own ",
+        " yourself ",
+        " your business ",
+        " your café ",
+        " your cafe ",
+        " your bakery ",
+        " your shop ",
+        " your team ",
+        " your staff ",
+        " about you ",
+        " your life ",
+        " your story ",
+        " your experience ",
+        " you ever ",
+        " who are you ",
+        " your favourite ",
+        " your favorite ",
+        " you like ",
+        " you feel ",
+        " you think ",
+        " your first ",
+        " was your ",
+        " is your ",
+        " were your ",
+        " your view ",
+        " your opinion ",
+        " would you ",
+        " how did you ",
+    ];
+    if PERSONAL.iter().any(|p| text.contains(p)) {
+        return QuestionKind::Personal;
+    }
+    QuestionKind::Factual
+}
+
+/// Words of a personal question that say nothing about its topic.
+const PERSONAL_WORDS: &[&str] =
+    &["personally", "ever", "own", "yourself", "experience", "business", "like", "feel", "think", "really"];
+
+/// How many facts a factual answer may use.
+const MAX_FACTS: usize = 3;
+/// How many items of a numbered list an answer may quote.
+const MAX_LIST_ITEMS: usize = 10;
+/// A fact joins the answer only if it scores at least this share of the best fact.
+const CLOSE_TO_BEST: f32 = 0.8;
+
+/// Answers `question` with no model.
+pub fn answer(
+    persona: &Persona,
+    question: &str,
+    knowledge: &[Retrieved],
+    memories: &[(String, f32)],
+) -> (QuestionKind, Reply) {
+    let kind = classify(question);
+    let reply = match kind {
+        QuestionKind::Social => social_reply(persona, question),
+        QuestionKind::Personal => personal_reply(persona, question, memories),
+        QuestionKind::Factual => factual_reply(persona, question, knowledge),
+    };
+    (kind, reply)
+}
+
+fn social_reply(persona: &Persona, question: &str) -> Reply {
+    let words = words(question);
+    let text = if words.iter().any(|w| w.starts_with("thank") || w == "cheers") {
+        "You're very welcome. Ask me anything else about the articles whenever you like.".to_string()
+    } else if words.iter().any(|w| w == "bye" || w == "goodbye") {
+        "Take care, and good luck with the business!".to_string()
+    } else {
+        let greeting = persona.greeting();
+        if greeting.is_empty() {
+            format!("Hi, I'm {}.", persona.name())
+        } else {
+            greeting
+        }
+    };
+    Reply { text, facts: Vec::new() }
+}
+
+fn personal_reply(persona: &Persona, question: &str, memories: &[(String, f32)]) -> Reply {
+    // "you", "your" and the like are not content; a memory must share a real topic word.
+    let question_terms: Vec<String> =
+        terms(question).into_iter().filter(|t| !PERSONAL_WORDS.contains(&t.as_str())).collect();
+    let shared = |memory: &str| terms(memory).iter().filter(|t| question_terms.iter().any(|q| same_term(q, t))).count();
+    let relevant = memories
+        .iter()
+        .map(|m| (shared(&m.0), m))
+        .filter(|(n, _)| *n > 0)
+        .max_by(|a, b| a.0.cmp(&b.0).then(b.1 .1.total_cmp(&a.1 .1).reverse()))
+        .map(|(_, m)| m);
+    let text = match relevant {
+        Some((memory, _)) => format!("Speaking for myself: {}", first_person(persona, memory)),
+        None => "That's not something I can really speak to from my own experience, I'm afraid. \
+                 I'm happy to tell you what the articles here say, though."
+            .to_string(),
+    };
+    Reply { text, facts: Vec::new() }
+}
+
+fn factual_reply(persona: &Persona, question: &str, knowledge: &[Retrieved]) -> Reply {
+    let facts = number_facts(knowledge.iter().map(|r| &r.chunk));
+    let chosen = select_facts(question, &facts);
+
+    if chosen.is_empty() {
+        let text = match knowledge.first() {
+            None => "I couldn't find anything about that in the articles here, so I'd rather not guess.".to_string(),
+            Some(closest) => format!(
+                "I couldn't find that in the articles here, so I'd rather not guess. The closest thing I have read is \"{}\".",
+                closest.chunk.article_title
+            ),
+        };
+        return Reply { text, facts: Vec::new() };
+    }
+
+    let title = &chosen[0].article_title;
+    let cited: Vec<String> = chosen.iter().map(|fact| format!("{} [{}]", fact.text, fact.number)).collect();
+    let joiner = if chosen.iter().any(|f| list_number(&f.text).is_some()) { "\n" } else { " " };
+    let mut text =
+        format!("Here's what \"{title}\" says:{}{}", if joiner == "\n" { "\n\n" } else { " " }, cited.join(joiner));
+    if !persona.name().is_empty() {
+        text.push_str("\n\nThat's straight from the article, not from my own till.");
+    }
+    Reply { text, facts: chosen.into_iter().cloned().collect() }
+}
+
+/// Picks the facts that answer `question`.
+///
+/// Each fact scores the question terms it shares, weighted by how rare the term is among the
+/// candidate facts (so "faster" outweighs "plan" when every fact mentions plans); a fact with a
+/// figure gets a small boost when the question asks for one. Only facts scoring close to the
+/// best are kept — quoting a second, different percentage is DESIGN.md's bug 4. When the best
+/// fact is an item of a numbered list, the whole list is the answer.
+fn select_facts<'a>(question: &str, facts: &'a [Fact]) -> Vec<&'a Fact> {
+    let question_terms: Vec<String> = {
+        let mut t = terms(question);
+        t.sort();
+        t.dedup();
+        t
+    };
+    // A fact is matched with the heading it sat under as context.
+    let fact_terms: Vec<Vec<String>> =
+        facts.iter().map(|f| terms(&format!("{} {}", f.heading.as_deref().unwrap_or(""), f.text))).collect();
+    let has = |ft: &Vec<String>, term: &String| ft.iter().any(|t| same_term(t, term));
+    let n = facts.len() as f32;
+    let idf = |term: &String| {
+        let df = fact_terms.iter().filter(|ft| has(ft, term)).count() as f32;
+        if df == 0.0 {
+            0.0
+        } else {
+            (1.0 + n / df).ln()
+        }
+    };
+    let weights: Vec<(String, f32)> = question_terms.iter().map(|t| (t.clone(), idf(t))).collect();
+    let wants_number = words(question).iter().any(|w| {
+        matches!(
+            w.as_str(),
+            "percent" | "percentage" | "much" | "many" | "number" | "figure" | "rate" | "likely" | "faster"
+        ) || w.ends_with('%')
+    });
+
+    let mut scored: Vec<(f32, &Fact)> = facts
+        .iter()
+        .zip(&fact_terms)
+        .map(|(fact, ft)| {
+            let matched: Vec<&(String, f32)> = weights.iter().filter(|(t, _)| has(ft, t)).collect();
+            let mut score: f32 = matched.iter().map(|(_, w)| w).sum();
+            let has_figure = words(&fact.text)
+                .iter()
+                .enumerate()
+                .any(|(i, w)| w.chars().any(|c| c.is_ascii_digit()) && !(i == 0 && list_number(&fact.text).is_some()));
+            if wants_number && has_figure {
+                score *= 1.25;
+            }
+            // A single shared common word is not an answer.
+            if matched.len() < 2 && weights.len() > 1 {
+                score = 0.0;
+            }
+            (score, fact)
+        })
+        .filter(|(score, _)| *score > 0.0)
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.number.cmp(&b.1.number)));
+    let Some(&(best, _)) = scored.first() else { return Vec::new() };
+
+    let mut chosen: Vec<&Fact> = scored
+        .iter()
+        .take_while(|(score, _)| *score >= best * CLOSE_TO_BEST)
+        .take(MAX_FACTS)
+        .map(|(_, fact)| *fact)
+        .collect();
+
+    // A list item, or a sentence introducing a list ("…work through these steps:"), among the
+    // best facts means the answer is the whole list it belongs to.
+    let list_anchor = chosen.iter().find(|f| list_number(&f.text).is_some() || f.text.ends_with(':'));
+    if let Some(anchor) = list_anchor {
+        // The list may continue in a sibling chunk of the same section.
+        let same_section = |f: &&Fact| f.article_title == anchor.article_title && f.heading == anchor.heading;
+        let mut list: Vec<&Fact> =
+            facts.iter().filter(same_section).filter(|f| list_number(&f.text).is_some()).collect();
+        list.sort_by_key(|f| list_number(&f.text));
+        list.dedup_by_key(|f| list_number(&f.text));
+        list.truncate(MAX_LIST_ITEMS);
+        if list.len() > 1 {
+            let intro = facts.iter().filter(same_section).find(|f| f.text.ends_with(':'));
+            return intro.into_iter().chain(list).collect();
+        }
+    }
+
+    chosen.sort_by_key(|fact| fact.number);
+    chosen
+}
+
+/// Terms match when equal, or when one is a short extension of the other ("writ" from
+/// "writing" and "write"): the light stemmer leaves such pairs apart.
+fn same_term(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 4 && long.len() - short.len() <= 2 && long.starts_with(short)
+}
+
+/// The number of a numbered list item ("3. Test your offer…" → 3).
+fn list_number(text: &str) -> Option<usize> {
+    let digits = text.chars().take_while(|c| c.is_ascii_digit()).count();
+    if digits > 0 && text[digits..].starts_with(". ") {
+        text[..digits].parse().ok()
+    } else {
+        None
+    }
+}
+
+/// Rewrites a third-person profile statement ("She opened the café…") in the first person.
+pub fn first_person(persona: &Persona, statement: &str) -> String {
+    let name = persona.name();
+    let mut out: Vec<String> = Vec::new();
+    let tokens: Vec<&str> = statement.split(' ').collect();
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = tokens[i];
+        let (core, tail) = split_punct(token);
+        let lower = core.to_lowercase();
+        let next = tokens.get(i + 1).map(|t| split_punct(t).0.to_lowercase()).unwrap_or_default();
+        let is_subject = lower == "she" || core == name;
+        // "Jane Okafor-Reyes is …": the surname goes with the name.
+        let skip_surname = core == name
+            && tokens
+                .get(i + 1)
+                .is_some_and(|t| t.chars().next().is_some_and(char::is_uppercase) && !t.ends_with(['.', ',']));
+        if skip_surname {
+            i += 1;
+        }
+        let next = if skip_surname {
+            tokens.get(i + 1).map(|t| split_punct(t).0.to_lowercase()).unwrap_or_default()
+        } else {
+            next
+        };
+        let replacement: Option<(String, bool)> = if is_subject {
+            match next.as_str() {
+                "is" => Some(("I am".into(), true)),
+                "was" => Some(("I was".into(), true)),
+                "has" => Some(("I have".into(), true)),
+                "does" => Some(("I do".into(), true)),
+                _ => Some(("I".into(), false)),
+            }
+        } else {
+            match lower.as_str() {
+                "she's" => Some(("I'm".into(), false)),
+                "her" => {
+                    let object = matches!(
+                        tokens.get(i.wrapping_sub(1)).map(|t| t.to_lowercase()).as_deref(),
+                        Some(
+                            "to" | "for"
+                                | "with"
+                                | "told"
+                                | "asked"
+                                | "gave"
+                                | "taught"
+                                | "helped"
+                                | "made"
+                                | "let"
+                                | "cost"
+                                | "took"
+                                | "left"
+                                | "kept"
+                                | "sent"
+                                | "paid"
+                                | "owed"
+                        )
+                    ) || next.is_empty();
+                    Some((if object { "me" } else { "my" }.into(), false))
+                }
+                "herself" => Some(("myself".into(), false)),
+                "hers" => Some(("mine".into(), false)),
+                _ if lower == format!("{}'s", name.to_lowercase()) => Some(("my".into(), false)),
+                _ => None,
+            }
+        };
+        match replacement {
+            Some((text, consumed_next)) => {
+                let tail = if consumed_next { split_punct(tokens[i + 1]).1 } else { tail };
+                out.push(format!("{text}{tail}"));
+                i += if consumed_next { 2 } else { 1 };
+            }
+            None => {
+                out.push(token.to_string());
+                i += 1;
+            }
+        }
+    }
+    let mut text = out.join(" ").replace(" and is ", " and am ").replace(" and has ", " and have ");
+    if let Some(first) = text.get(0..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    text
+}
+
+fn split_punct(token: &str) -> (&str, &str) {
+    let end = token.trim_end_matches(|c: char| c.is_ascii_punctuation() && c != '\'').len();
+    token.split_at(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::embed::HashEmbedder;
+    use crate::knowledge::{Article, KnowledgeBase};
+
+    fn jane() -> Persona {
+        Persona::from_card_json(
+            r#"{"spec":"chara_card_v2","spec_version":"2.0","data":{"name":"Jane","first_mes":"Hi, I'm {{char}}.",
+            "extensions":{"persona_engine":{"memories":["In her second year, a broken oven nearly closed her café for a week."]}}}}"#,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn classifies_social_personal_and_factual_messages() {
+        assert_eq!(classify("Hello!"), QuestionKind::Social);
+        assert_eq!(classify("thanks a lot"), QuestionKind::Social);
+        assert_eq!(classify("Have you personally done market research?"), QuestionKind::Personal);
+        assert_eq!(classify("What was the hardest moment in your business?"), QuestionKind::Personal);
+        assert_eq!(classify("How much faster do businesses with a plan grow?"), QuestionKind::Factual);
+        assert_eq!(classify("Hello, what should I do before writing a business plan?"), QuestionKind::Factual);
+    }
+
+    #[test]
+    fn factual_answers_cite_only_retrieved_facts() {
+        let mut kb = KnowledgeBase::new(HashEmbedder::default());
+        kb.upsert_articles([Article::new(
+            "plan",
+            "# Plans\n\nFirms with a formal written plan were 16% more likely to reach viability. \
+             Firms with a formal written plan grew 30% faster. Weather was mild.\n",
+        )])
+        .unwrap();
+        let question = "How much faster did firms with a written plan grow?";
+        let hits = kb.search(question, 4).unwrap();
+        let (kind, reply) = answer(&jane(), question, &hits, &[]);
+        assert_eq!(kind, QuestionKind::Factual);
+        assert!(reply.text.contains("30% faster"), "{}", reply.text);
+        assert!(!reply.text.contains("16%"), "the other percentage is not quoted: {}", reply.text);
+        assert!(!reply.text.contains("Weather"));
+        for fact in &reply.facts {
+            assert!(reply.text.contains(&format!("[{}]", fact.number)));
+        }
+    }
+
+    #[test]
+    fn a_question_about_a_list_gets_the_whole_list() {
+        let mut kb = KnowledgeBase::new(HashEmbedder::default());
+        kb.upsert_articles([Article::new(
+            "plan",
+            "# Plans\n\n## Steps before the plan\n\n1. Conduct market research.\n2. Work out your costs.\n3. Test your offer.\n",
+        )])
+        .unwrap();
+        let question = "What steps should I take before the plan?";
+        let (_, reply) = answer(&jane(), question, &kb.search(question, 3).unwrap(), &[]);
+        let numbers: Vec<usize> = reply.facts.iter().map(|f| f.number).collect();
+        assert_eq!(numbers, [1, 2, 3], "{}", reply.text);
+        assert!(reply.text.contains("1. Conduct market research. [1]\n2. Work out your costs. [2]"), "{}", reply.text);
+    }
+
+    #[test]
+    fn nothing_retrieved_means_no_invented_answer() {
+        let (_, reply) = answer(&jane(), "What is the capital of Peru?", &[], &[]);
+        assert!(reply.facts.is_empty());
+        assert!(reply.text.contains("couldn't find"));
+    }
+
+    #[test]
+    fn personal_answers_come_from_memories_in_the_first_person() {
+        let memories = vec![("In her second year, a broken oven nearly closed her café for a week.".to_string(), 0.5)];
+        let (kind, reply) = answer(&jane(), "Did you ever nearly close your café?", &[], &memories);
+        assert_eq!(kind, QuestionKind::Personal);
+        assert_eq!(
+            reply.text,
+            "Speaking for myself: In my second year, a broken oven nearly closed my café for a week."
+        );
+    }
+
+    #[test]
+    fn personal_questions_without_a_matching_memory_get_no_invented_experience() {
+        let memories = vec![("In her second year, a broken oven nearly closed her café for a week.".to_string(), 0.2)];
+        let (kind, reply) = answer(&jane(), "Have you personally done market research?", &[], &memories);
+        assert_eq!(kind, QuestionKind::Personal);
+        assert!(reply.text.contains("not something I can really speak to"), "{}", reply.text);
+    }
+
+    #[test]
+    fn first_person_rewrites_subject_and_verbs() {
+        let jane = jane();
+        assert_eq!(
+            first_person(&jane, "She has nine staff and she is proud of them."),
+            "I have nine staff and I am proud of them."
+        );
+        assert_eq!(first_person(&jane, "Jane's mother taught her to bake."), "My mother taught me to bake.");
+        assert_eq!(first_person(&jane, "Jane Okafor-Reyes is a baker and is happy."), "I am a baker and am happy.");
+        assert_eq!(first_person(&jane, "It took her months."), "It took me months.");
+    }
+}
