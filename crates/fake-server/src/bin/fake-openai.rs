@@ -1,0 +1,124 @@
+//! `fake-openai [--port N] [--script FILE]`: runs the fake OpenAI server until killed.
+//!
+//! Binds 127.0.0.1 only. Once the server accepts connections it prints exactly one line,
+//! `listening on http://127.0.0.1:PORT`, to stdout and flushes it, so a test harness (the
+//! Node end-to-end tests) can wait for that line and parse the port. Everything else goes to
+//! stderr. Ctrl-C shuts the server down gracefully; any other signal simply ends the process.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use persona_fake_server::{FakeServer, Script};
+
+const USAGE: &str = "usage: fake-openai [--port N] [--script FILE]
+
+Runs a fake OpenAI-compatible server on 127.0.0.1 (port 0, the default, picks a free one) and
+prints `listening on http://127.0.0.1:PORT` once ready. FILE is a JSON script; see the
+persona-fake-server crate documentation for its format.";
+
+/// The parsed command line.
+#[derive(Debug, Default)]
+struct Args {
+    port: u16,
+    script: Option<PathBuf>,
+}
+
+/// What the command line asks for.
+enum Command {
+    Run(Args),
+    Help,
+}
+
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String> {
+    let mut parsed = Args::default();
+    while let Some(arg) = args.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+            None => (arg, None),
+        };
+        let mut value = |name: &str| inline.clone().or_else(|| args.next()).ok_or(format!("{name} needs a value"));
+        match flag.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--port" => {
+                let text = value("--port")?;
+                parsed.port = text.parse().map_err(|_| format!("--port: `{text}` is not a port number"))?;
+            }
+            "--script" => parsed.script = Some(PathBuf::from(value("--script")?)),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    Ok(Command::Run(parsed))
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let args = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Run(args)) => args,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("fake-openai: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let script = match &args.script {
+        Some(path) => match Script::from_file(path) {
+            Ok(script) => script,
+            Err(error) => {
+                eprintln!("fake-openai: {error}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Script::default(),
+    };
+    let server = match FakeServer::start_on_port(args.port, script).await {
+        Ok(server) => server,
+        Err(error) => {
+            eprintln!("fake-openai: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut stdout = std::io::stdout().lock();
+    if writeln!(stdout, "listening on {}", server.url()).and_then(|()| stdout.flush()).is_err() {
+        return ExitCode::FAILURE;
+    }
+    drop(stdout);
+
+    if let Err(error) = tokio::signal::ctrl_c().await {
+        // Without signal handling, keep serving until the process is killed.
+        eprintln!("fake-openai: cannot listen for Ctrl-C ({error}); running until killed");
+        std::future::pending::<()>().await;
+    }
+    server.shutdown().await;
+    ExitCode::SUCCESS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Command, String> {
+        parse_args(args.iter().map(|arg| arg.to_string()))
+    }
+
+    #[test]
+    fn parses_flags_in_both_spellings() {
+        let Ok(Command::Run(args)) = parse(&["--port", "8080", "--script=s.json"]) else { panic!("should parse") };
+        assert_eq!(args.port, 8080);
+        assert_eq!(args.script, Some(PathBuf::from("s.json")));
+        let Ok(Command::Run(args)) = parse(&[]) else { panic!("should parse") };
+        assert_eq!(args.port, 0);
+    }
+
+    #[test]
+    fn rejects_bad_arguments() {
+        assert!(parse(&["--port"]).is_err());
+        assert!(parse(&["--port", "http"]).is_err());
+        assert!(parse(&["--verbose"]).is_err());
+        assert!(matches!(parse(&["--help"]), Ok(Command::Help)));
+    }
+}

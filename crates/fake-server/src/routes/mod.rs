@@ -1,0 +1,137 @@
+//! The HTTP surface: the router, its layers and OpenAI's error body.
+//!
+//! Each OpenAI endpoint lives in its own module so later endpoints slot in beside them.
+
+mod chat;
+mod embeddings;
+mod models;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::Request;
+use axum::http::header::{HeaderName, RETRY_AFTER};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{middleware, Json, Router};
+use serde_json::json;
+use tower_http::cors::{AllowHeaders, Any, CorsLayer};
+
+use crate::record;
+use crate::state::AppState;
+
+/// Builds the application: routes, CORS, and the request recorder outermost.
+pub(crate) fn router(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat::completions))
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{*id}", get(models::retrieve))
+        .route("/v1/embeddings", post(embeddings::create))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(cors())
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), record::record))
+        .with_state(state)
+}
+
+/// Permissive CORS, so a page served from another local origin can call the server.
+///
+/// Allowed request headers mirror the preflight's `Access-Control-Request-Headers`: the
+/// wildcard `*` would not do, because browsers never let it cover `Authorization`.
+/// `Retry-After` is exposed so browser code can honour rate limits.
+fn cors() -> CorsLayer {
+    CorsLayer::new()
+        .allow_origin(Any)
+        .allow_methods([Method::GET, Method::POST, Method::OPTIONS])
+        .allow_headers(AllowHeaders::mirror_request())
+        .expose_headers([RETRY_AFTER, HeaderName::from_static("x-request-id")])
+        .max_age(Duration::from_secs(600))
+}
+
+async fn not_found(request: Request) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, format!("Invalid URL ({} {})", request.method(), request.uri().path()))
+}
+
+async fn method_not_allowed(request: Request) -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        format!("Method {} is not allowed for {}", request.method(), request.uri().path()),
+    )
+}
+
+/// An error answered in OpenAI's shape:
+/// `{"error": {"message": …, "type": …, "param": null, "code": …}}`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    message: String,
+    error_type: String,
+    code: Option<String>,
+    retry_after_secs: Option<u64>,
+}
+
+impl ApiError {
+    /// An error with the `type` OpenAI uses for the status class.
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
+        let error_type = if status.is_server_error() { "server_error" } else { "invalid_request_error" };
+        ApiError {
+            status,
+            message: message.into(),
+            error_type: error_type.to_owned(),
+            code: None,
+            retry_after_secs: None,
+        }
+    }
+
+    /// HTTP 400 `invalid_request_error`.
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        ApiError::new(StatusCode::BAD_REQUEST, message)
+    }
+
+    /// Overrides `error.type`.
+    pub fn with_type(mut self, error_type: impl Into<String>) -> Self {
+        self.error_type = error_type.into();
+        self
+    }
+
+    /// Sets `error.code`.
+    pub fn with_code(mut self, code: impl Into<String>) -> Self {
+        self.code = Some(code.into());
+        self
+    }
+
+    /// Adds a `Retry-After: <seconds>` header.
+    pub fn with_retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_secs = Some(seconds);
+        self
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": {
+                "message": self.message,
+                "type": self.error_type,
+                "param": null,
+                "code": self.code,
+            }
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after_secs {
+            response.headers_mut().insert(RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
+/// Seconds since the Unix epoch, for `created` fields.
+pub(crate) fn unix_now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or(0)
+}
+
+/// The server's stand-in for a tokenizer: whitespace-separated words.
+pub(crate) fn count_tokens(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
+}

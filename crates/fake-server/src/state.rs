@@ -1,0 +1,122 @@
+//! The server's shared state: the rules with their remaining uses, and the request log.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use crate::record::RecordedRequest;
+use crate::script::{Reply, Rule, Script};
+
+/// What the chat route should do for one request, decided by the script.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// The answer.
+    pub reply: Reply,
+    /// How long to wait before answering.
+    pub delay: Duration,
+    /// How long to wait between stream events.
+    pub chunk_interval: Duration,
+}
+
+/// A rule and how many uses it has left (`None`: unlimited).
+#[derive(Debug)]
+struct Slot {
+    rule: Rule,
+    remaining: Option<u32>,
+}
+
+/// State shared by every route handler.
+#[derive(Debug)]
+pub(crate) struct AppState {
+    /// The model ids for `GET /v1/models`.
+    pub models: Vec<String>,
+    /// The default embedding dimension.
+    pub embedding_dimensions: usize,
+    slots: Mutex<Vec<Slot>>,
+    requests: Mutex<Vec<RecordedRequest>>,
+    next_id: AtomicU64,
+}
+
+/// Locks a mutex, recovering the data if a panicking handler poisoned it: the state stays
+/// consistent because every critical section is a single push or counter update.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl AppState {
+    pub fn new(script: Script) -> Self {
+        let slots = script.rules.into_iter().map(|rule| Slot { remaining: rule.times, rule }).collect();
+        AppState {
+            models: script.models,
+            embedding_dimensions: script.embedding_dimensions,
+            slots: Mutex::new(slots),
+            requests: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+
+    /// Picks the first matching rule with uses left and uses it up once; the echo reply when
+    /// none applies.
+    pub fn plan(&self, model: &str, system: Option<&str>, last_user: Option<&str>) -> Plan {
+        let mut slots = lock(&self.slots);
+        let chosen =
+            slots.iter_mut().find(|slot| slot.remaining != Some(0) && slot.rule.when.matches(model, system, last_user));
+        match chosen {
+            Some(slot) => {
+                if let Some(remaining) = slot.remaining.as_mut() {
+                    *remaining -= 1;
+                }
+                Plan {
+                    reply: slot.rule.reply.clone(),
+                    delay: slot.rule.delay_duration(),
+                    chunk_interval: slot.rule.chunk_interval_duration(),
+                }
+            }
+            None => Plan {
+                reply: Reply::text(format!("echo: {}", last_user.unwrap_or_default())),
+                delay: Duration::ZERO,
+                chunk_interval: Duration::ZERO,
+            },
+        }
+    }
+
+    /// A fresh number for response ids (`chatcmpl-fake-N`).
+    pub fn next_id(&self) -> u64 {
+        self.next_id.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub fn record(&self, request: RecordedRequest) {
+        lock(&self.requests).push(request);
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.requests).clone()
+    }
+
+    pub fn clear_requests(&self) {
+        lock(&self.requests).clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_used_in_order_and_run_out() {
+        let script = Script::new()
+            .rule(Rule::new(Reply::error(503, "busy")).times(2))
+            .rule(Rule::new(Reply::text("ok")).user_contains("hello"));
+        let state = AppState::new(script);
+        assert_eq!(state.plan("m", None, Some("hello")).reply, Reply::error(503, "busy"));
+        assert_eq!(state.plan("m", None, Some("hello")).reply, Reply::error(503, "busy"));
+        assert_eq!(state.plan("m", None, Some("hello")).reply, Reply::text("ok"));
+        assert_eq!(state.plan("m", None, Some("bye")).reply, Reply::text("echo: bye"));
+    }
+
+    #[test]
+    fn times_zero_never_applies() {
+        let state = AppState::new(Script::new().rule(Rule::new(Reply::text("never")).times(0)));
+        assert_eq!(state.plan("m", None, None).reply, Reply::text("echo: "));
+    }
+}
