@@ -1,0 +1,159 @@
+use std::cell::Cell;
+use std::rc::Rc;
+
+use persona_core::chat::{Action, Status, Transcript};
+use persona_core::store::Store;
+use persona_idb::{IdbStore, DATABASE_NAME};
+use yew::platform::spawn_local;
+use yew::prelude::*;
+
+use crate::components::composer::Composer;
+use crate::components::message::MessageView;
+use crate::components::sidebar::Sidebar;
+use crate::engine::{run_turn, Engine, CONVERSATION_ID};
+use crate::state::{ChatAction, ChatState};
+
+thread_local! {
+    static NEXT_ID: Cell<u64> = const { Cell::new(0) };
+}
+
+/// A fresh local message id (time-based, so ids stay unique across reloads).
+fn local_id() -> String {
+    let n = NEXT_ID.with(|c| {
+        c.set(c.get() + 1);
+        c.get()
+    });
+    format!("m{}-{n}", js_sys::Date::now() as u64)
+}
+
+#[function_component(App)]
+pub fn app() -> Html {
+    let engine = use_memo((), |_| Engine::demo());
+    let state = use_reducer(|| ChatState {
+        transcript: Transcript::with_greeting(&persona_demo::jane().greeting()),
+        ..ChatState::default()
+    });
+    let store = use_state(|| None::<Rc<IdbStore>>);
+
+    // Open the database and restore the saved conversation.
+    {
+        let state = state.clone();
+        let store = store.clone();
+        use_effect_with((), move |_| {
+            spawn_local(async move {
+                match IdbStore::open(DATABASE_NAME).await {
+                    Ok(db) => {
+                        let saved = db.load_transcript(CONVERSATION_ID).await;
+                        store.set(Some(Rc::new(db)));
+                        match saved {
+                            Ok(saved) => state.dispatch(ChatAction::Loaded(saved)),
+                            Err(error) => {
+                                state.dispatch(ChatAction::Loaded(None));
+                                state.dispatch(ChatAction::Notice(error.to_string()));
+                            }
+                        }
+                    }
+                    Err(error) => {
+                        state.dispatch(ChatAction::Loaded(None));
+                        state.dispatch(ChatAction::Notice(format!("{error}. This conversation will not be saved.")));
+                    }
+                }
+            });
+        });
+    }
+
+    // After every commit, save the committed conversation.
+    {
+        let state_handle = state.clone();
+        let transcript = state.transcript.clone();
+        let db = (*store).clone();
+        use_effect_with(state.commits, move |commits| {
+            if *commits > 0 {
+                if let Some(db) = db {
+                    spawn_local(async move {
+                        if let Err(error) = db.save_transcript(CONVERSATION_ID, &transcript).await {
+                            state_handle
+                                .dispatch(ChatAction::Notice(format!("Could not save the conversation: {error}")));
+                        }
+                    });
+                }
+            }
+        });
+    }
+
+    let start_turn = {
+        let state = state.clone();
+        let engine = engine.clone();
+        Callback::from(move |(id, text): (String, String)| {
+            let dispatcher = state.dispatcher();
+            spawn_local(run_turn(engine.clone(), id, text, move |action| dispatcher.dispatch(action)));
+        })
+    };
+
+    let on_send = {
+        let state = state.clone();
+        let start_turn = start_turn.clone();
+        Callback::from(move |text: String| {
+            let id = local_id();
+            state.dispatch(ChatAction::Core(Action::Send { id: id.clone(), text: text.clone() }));
+            start_turn.emit((id, text));
+        })
+    };
+    let on_draft = {
+        let state = state.clone();
+        Callback::from(move |text: String| state.dispatch(ChatAction::Draft(text)))
+    };
+    let on_retry = {
+        let state = state.clone();
+        Callback::from(move |id: String| {
+            let Some(text) = state.transcript.get(&id).map(|m| m.text.clone()) else { return };
+            state.dispatch(ChatAction::Core(Action::Retry { id: id.clone() }));
+            start_turn.emit((id, text));
+        })
+    };
+    let on_edit = {
+        let state = state.clone();
+        Callback::from(move |id: String| state.dispatch(ChatAction::Core(Action::Edit { id })))
+    };
+    let on_discard = {
+        let state = state.clone();
+        Callback::from(move |id: String| state.dispatch(ChatAction::Core(Action::Discard { id })))
+    };
+
+    let persona = &engine.persona;
+    let articles: Vec<(String, usize)> =
+        engine.knowledge.articles().map(|a| (a.title.clone(), engine.knowledge.chunks_of(&a.id).count())).collect();
+    let busy = state.transcript.messages.iter().any(|m| m.status == Status::Pending);
+    html! {
+        <div class="layout">
+            <Sidebar {articles} />
+            <main class="chat" aria-label={format!("Chat with {}", persona.name())}>
+                <header class="chat-header">
+                    <div class="avatar" aria-hidden="true">{ persona.name().chars().next().unwrap_or('?') }</div>
+                    <div>
+                        <h1>{ persona.name() }</h1>
+                        <p class="subtitle">{ persona.profile.occupation.clone() }</p>
+                    </div>
+                    <span class="badge" title="Answers come from the articles alone; no model is called.">{ "Offline backend" }</span>
+                </header>
+                if let Some(notice) = &state.notice {
+                    <p class="notice" role="status">{ notice.clone() }</p>
+                }
+                <ol class="transcript" aria-live="polite" data-loaded={state.loaded.to_string()}>
+                    { for state.transcript.messages.iter().map(|m| html! {
+                        <MessageView
+                            key={m.id.clone()}
+                            message={m.clone()}
+                            persona_name={persona.name().to_string()}
+                            stage={state.progress.get(&m.id).copied()}
+                            on_retry={on_retry.clone()}
+                            on_edit={on_edit.clone()}
+                            on_discard={on_discard.clone()}
+                        />
+                    }) }
+                </ol>
+                <Composer draft={state.transcript.draft.clone()} {busy} {on_send} {on_draft} />
+            </main>
+        </div>
+    }
+}

@@ -1,0 +1,6 @@
+//! One file per component.
+
+pub mod app;
+pub mod composer;
+pub mod message;
+pub mod sidebar;

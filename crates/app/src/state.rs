@@ -1,0 +1,156 @@
+//! The UI state: the core's [`Transcript`] plus what only the screen needs (stage progress,
+//! storage notices). `reduce` is pure; effects persist after the fact.
+
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use persona_core::chat::{Action, Transcript};
+use yew::Reducible;
+
+/// A pipeline stage as the user sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Retrieve,
+    Answer,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 2] = [Stage::Retrieve, Stage::Answer];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Retrieve => "Retrieve",
+            Stage::Answer => "Answer",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct ChatState {
+    pub transcript: Transcript,
+    /// For each pending message id, the stage now running.
+    pub progress: BTreeMap<String, Stage>,
+    /// The number of commits so far; effects save when it changes.
+    pub commits: u64,
+    /// A storage problem to show (the chat keeps working).
+    pub notice: Option<String>,
+    /// True once the saved conversation was loaded (or found missing).
+    pub loaded: bool,
+}
+
+pub enum ChatAction {
+    /// A core transition.
+    Core(Action),
+    /// Message `id`'s turn entered `stage`.
+    Progress { id: String, stage: Stage },
+    /// The saved conversation arrived from storage (or `None`: start fresh).
+    Loaded(Option<Transcript>),
+    /// Storage reported a problem.
+    Notice(String),
+    /// The composer's text changed.
+    Draft(String),
+}
+
+impl Reducible for ChatState {
+    type Action = ChatAction;
+
+    fn reduce(self: Rc<Self>, action: ChatAction) -> Rc<Self> {
+        let mut next = (*self).clone();
+        match action {
+            ChatAction::Core(action) => {
+                let id = match &action {
+                    Action::Commit { id, .. } | Action::Fail { id, .. } => Some(id.clone()),
+                    _ => None,
+                };
+                let committed = matches!(action, Action::Commit { .. });
+                if next.transcript.apply(action).is_err() {
+                    // A late result for a message that is gone: nothing to change.
+                    return self;
+                }
+                if let Some(id) = id {
+                    next.progress.remove(&id);
+                }
+                if committed {
+                    next.commits += 1;
+                }
+            }
+            ChatAction::Progress { id, stage } => {
+                if next.transcript.get(&id).is_none() {
+                    return self;
+                }
+                next.progress.insert(id, stage);
+            }
+            ChatAction::Loaded(saved) => {
+                if let Some(saved) = saved {
+                    // Messages sent before the load finished stay after the saved history.
+                    let mut merged = saved;
+                    merged.messages.extend(next.transcript.messages.iter().filter(|m| m.id != "greeting").cloned());
+                    merged.draft = std::mem::take(&mut next.transcript.draft);
+                    next.transcript = merged;
+                }
+                next.loaded = true;
+            }
+            ChatAction::Notice(text) => next.notice = Some(text),
+            ChatAction::Draft(text) => next.transcript.draft = text,
+        }
+        Rc::new(next)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use persona_core::chat::{Reply, Status};
+
+    fn reduce(state: Rc<ChatState>, action: ChatAction) -> Rc<ChatState> {
+        state.reduce(action)
+    }
+
+    #[test]
+    fn progress_then_commit_clears_progress_and_counts_the_commit() {
+        let mut state = Rc::new(ChatState::default());
+        state = reduce(state, ChatAction::Core(Action::Send { id: "m1".into(), text: "hi".into() }));
+        state = reduce(state, ChatAction::Progress { id: "m1".into(), stage: Stage::Answer });
+        assert_eq!(state.progress.get("m1"), Some(&Stage::Answer));
+        state = reduce(
+            state,
+            ChatAction::Core(Action::Commit { id: "m1".into(), reply: Reply { text: "hello".into(), facts: vec![] } }),
+        );
+        assert!(state.progress.is_empty());
+        assert_eq!(state.commits, 1);
+        assert_eq!(state.transcript.get("m1").unwrap().status, Status::Sent);
+    }
+
+    #[test]
+    fn a_result_for_a_discarded_message_changes_nothing() {
+        let mut state = Rc::new(ChatState::default());
+        state = reduce(state, ChatAction::Core(Action::Send { id: "m1".into(), text: "hi".into() }));
+        state = reduce(state, ChatAction::Core(Action::Fail { id: "m1".into(), error: "x".into() }));
+        state = reduce(state, ChatAction::Core(Action::Discard { id: "m1".into() }));
+        let before = state.clone();
+        let after = reduce(
+            state,
+            ChatAction::Core(Action::Commit { id: "m1".into(), reply: Reply { text: "late".into(), facts: vec![] } }),
+        );
+        assert!(Rc::ptr_eq(&before, &after));
+        let after = reduce(after, ChatAction::Progress { id: "m1".into(), stage: Stage::Retrieve });
+        assert!(after.progress.is_empty());
+    }
+
+    #[test]
+    fn loading_saved_history_keeps_messages_sent_meanwhile_after_it() {
+        let mut state = Rc::new(ChatState { transcript: Transcript::with_greeting("Hi"), ..ChatState::default() });
+        state = reduce(state, ChatAction::Core(Action::Send { id: "new".into(), text: "early".into() }));
+        state = reduce(state, ChatAction::Draft("typing".into()));
+        let mut saved = Transcript::with_greeting("Hi");
+        saved.apply(Action::Send { id: "old".into(), text: "before".into() }).unwrap();
+        saved
+            .apply(Action::Commit { id: "old".into(), reply: Reply { text: "answer".into(), facts: vec![] } })
+            .unwrap();
+        state = reduce(state, ChatAction::Loaded(Some(saved)));
+        let ids: Vec<&str> = state.transcript.messages.iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["greeting", "old", "old/reply", "new"]);
+        assert_eq!(state.transcript.draft, "typing");
+        assert!(state.loaded);
+    }
+}

@@ -1,0 +1,58 @@
+//! Runs the built `persona` binary.
+
+use std::process::Command;
+
+fn persona(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_persona")).args(args).output().expect("the binary runs");
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn ask_answers_the_percentage_question_from_the_article() {
+    let (ok, stdout, stderr) = persona(&["ask", "How much faster did businesses with a formal written plan grow?"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("Jane: "), "{stdout}");
+    assert!(stdout.contains("30%"), "{stdout}");
+    assert!(!stdout.contains("16%"), "only the asked-for figure: {stdout}");
+    // Every turn logs its retrieval counts (DESIGN.md, bug 1).
+    let count: usize = stderr
+        .split("retrieved ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no retrieval count in: {stderr}"));
+    assert!(count >= 6, "at least the configured depth of 6 chunks: {stderr}");
+}
+
+#[test]
+fn ask_json_carries_the_trace() {
+    let (ok, stdout, _) = persona(&["ask", "--json", "What should I do before writing a business plan?"]);
+    assert!(ok);
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["trace"]["kind"], "factual");
+    assert_eq!(value["trace"]["backend"], "offline");
+    assert!(value["trace"]["knowledge_retrieved"].as_u64().unwrap() > 0);
+    let cited = value["trace"]["facts_cited"].as_array().unwrap();
+    assert!(!cited.is_empty());
+    assert_eq!(cited.len(), value["reply"]["facts"].as_array().unwrap().len());
+}
+
+#[test]
+fn articles_lists_every_demo_article() {
+    let (ok, stdout, _) = persona(&["articles"]);
+    assert!(ok);
+    for id in ["business-plan", "cash-flow", "pricing", "first-hire"] {
+        assert!(stdout.contains(id), "{stdout}");
+    }
+}
+
+#[test]
+fn unknown_commands_fail_with_usage() {
+    let (ok, _, stderr) = persona(&["frobnicate"]);
+    assert!(!ok);
+    assert!(stderr.contains("Usage"), "{stderr}");
+}
