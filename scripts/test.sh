@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Sets up and runs every test layer:
+#   1. native:  cargo test --workspace (engine core, pipeline, CLI, fake server, model client)
+#   2. browser: wasm-bindgen-test in headless Chromium (IndexedDB, the index in wasm)
+#   3. e2e:     trunk build --release, serve dist/ on 127.0.0.1, drive it with Playwright
+# Figures (wasm size raw and gzipped, e2e timings) are printed along the way.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+started=$(date +%s)
+scripts/setup.sh --browser
+source scripts/env.sh
+step() { printf '\n==> %s (%ss)\n' "$*" "$(( $(date +%s) - started ))"; }
+
+step "native tests"
+cargo test --workspace --locked
+
+step "browser tests (wasm-bindgen-test, headless Chromium)"
+export CHROMEDRIVER=/usr/bin/chromedriver
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export WASM_BINDGEN_TEST_TIMEOUT=120
+# Quiet Chromium flags for this closed network (the runner adds headless and no-sandbox).
+export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/webdriver.json"
+cargo test --locked --target wasm32-unknown-unknown -p persona-idb
+
+step "release build (trunk)"
+trunk build --release --offline
+wasm=$(ls dist/*.wasm)
+printf 'release wasm: %s bytes raw, %s bytes gzipped (%s)\n' \
+  "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$wasm"
+
+step "end-to-end tests (Playwright, Chromium)"
+node --test --test-concurrency=1 tests/e2e/
+
+step "all test layers passed"
