@@ -4,12 +4,15 @@
 //! what the app would answer with the offline backend. Later issues add `eval`, `bench`, `chat`
 //! and `bundle`.
 
+mod remote;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use persona_core::embed::HashEmbedder;
 use persona_core::knowledge::{KnowledgeBase, MemoryBank};
 use persona_core::turn::{offline_turn, RetrievalConfig};
+use persona_model::EndpointConfig;
 
 #[derive(Parser)]
 #[command(name = "persona", version, about = "Persona engine command-line tool")]
@@ -20,12 +23,24 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Ask the demo persona a question (offline backend, demo articles).
+    /// Ask the demo persona a question about the demo articles: with the offline backend, or
+    /// with a model at an OpenAI-compatible endpoint (`--endpoint`).
     Ask {
         question: String,
         /// Print the reply and the turn trace as JSON.
         #[arg(long)]
         json: bool,
+        /// Base URL of an OpenAI-compatible API, e.g. `http://127.0.0.1:11434/v1` (Ollama),
+        /// `http://127.0.0.1:8080/v1` (llama.cpp server) or `https://api.openai.com/v1`.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The model to ask at the endpoint.
+        #[arg(long, default_value = "gpt-4o-mini")]
+        model: String,
+        /// The environment variable that holds the API key (the key itself is never a flag, so
+        /// it stays out of shell history and process lists).
+        #[arg(long, default_value = "PERSONA_API_KEY")]
+        api_key_env: String,
     },
     /// Show what retrieval returns for a query: passages, scores, articles.
     Search {
@@ -47,16 +62,26 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     match cli.command {
-        Command::Ask { question, json } => {
+        Command::Ask { question, json, endpoint, model, api_key_env } => {
             let memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
-            let (reply, trace) =
-                match offline_turn(&persona, &knowledge, &memory, &question, &RetrievalConfig::default()) {
-                    Ok(result) => result,
-                    Err(error) => {
-                        eprintln!("error: {error}");
-                        return ExitCode::FAILURE;
+            let result = match endpoint {
+                None => offline_turn(&persona, &knowledge, &memory, &question, &RetrievalConfig::default())
+                    .map_err(|e| e.to_string()),
+                Some(endpoint) => {
+                    let mut config = EndpointConfig::new(endpoint, model);
+                    if let Ok(key) = std::env::var(&api_key_env) {
+                        config = config.with_api_key(key);
                     }
-                };
+                    remote::ask(&persona, &knowledge, &memory, &question, config)
+                }
+            };
+            let (reply, trace) = match result {
+                Ok(result) => result,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    return ExitCode::FAILURE;
+                }
+            };
             if json {
                 let out = serde_json::json!({ "reply": reply, "trace": trace });
                 println!("{}", serde_json::to_string_pretty(&out).expect("JSON values serialise"));
@@ -66,8 +91,8 @@ fn main() -> ExitCode {
                     println!("  [{}] {} ({})", fact.number, fact.text, fact.article_title);
                 }
                 eprintln!(
-                    "retrieved {} knowledge chunks, {} memory items ({:?} question)",
-                    trace.knowledge_retrieved, trace.memory_retrieved, trace.kind
+                    "retrieved {} knowledge chunks, {} memory items ({:?} question, {} backend)",
+                    trace.knowledge_retrieved, trace.memory_retrieved, trace.kind, trace.backend
                 );
             }
         }

@@ -16,6 +16,7 @@
 //! - [`offline`]: the built-in offline backend that answers from retrieved text alone.
 //! - [`turn`]: one turn end to end, with its trace.
 //! - [`model`]: the chat-model trait the HTTP client implements.
+//! - [`prompt`]: prompt assembly in a designed, tested order.
 //! - [`store`]: the storage trait and an in-memory implementation.
 
 pub mod chat;
@@ -27,6 +28,7 @@ pub mod knowledge;
 pub mod model;
 pub mod offline;
 pub mod persona;
+pub mod prompt;
 pub mod store;
 pub mod text;
 pub mod turn;
