@@ -29,6 +29,7 @@ printf 'release wasm: %s bytes raw, %s bytes gzipped (%s)\n' \
   "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$wasm"
 
 step "end-to-end tests (Playwright, Chromium)"
+cargo build --locked -p persona-fake-server --bin fake-openai
 node --test --test-concurrency=1 tests/e2e/
 
 step "all test layers passed"

@@ -74,3 +74,36 @@ export async function screenshot(page, name) {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Starts the project's fake OpenAI-compatible server (target/debug/fake-openai, built by
+ * scripts/test.sh) on a free 127.0.0.1 port with `script`, and returns its base URL.
+ */
+export async function startFakeOpenAI(script) {
+  const { spawn } = await import('node:child_process');
+  const binary = join(ROOT, 'target/debug/fake-openai');
+  const child = spawn(binary, ['--script', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const url = await new Promise((ok, fail) => {
+    let out = '';
+    const timer = setTimeout(() => fail(new Error(`fake-openai did not start: ${out}`)), 10_000);
+    child.on('error', fail);
+    child.on('exit', (code) => fail(new Error(`fake-openai exited with ${code}: ${out}`)));
+    child.stdout.on('data', (data) => {
+      out += data;
+      const match = out.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (match) {
+        clearTimeout(timer);
+        ok(match[1]);
+      }
+    });
+  });
+  return {
+    baseUrl: `${url}/v1`,
+    close: () =>
+      new Promise((ok) => {
+        child.removeAllListeners('exit');
+        child.on('exit', ok);
+        child.kill('SIGINT');
+      }),
+  };
+}

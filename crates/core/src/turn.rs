@@ -1,4 +1,4 @@
-//! One offline turn, end to end, with its trace.
+//! One turn, end to end, with its trace: offline, or as a single model call.
 //!
 //! This is the first slice of the staged pipeline (DESIGN.md): retrieval from both memories,
 //! classification, and an answer from the offline backend. The model-backed stages arrive with
@@ -9,9 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::chat::Reply;
 use crate::embed::{Embedder, EmbeddingError};
+use crate::facts::{number_facts, Fact};
 use crate::knowledge::{KnowledgeBase, MemoryBank, Retrieved};
-use crate::offline::{answer, QuestionKind};
+use crate::model::{ChatMessage, Completion, CompletionRequest};
+use crate::offline::{answer, classify, QuestionKind};
 use crate::persona::Persona;
+use crate::prompt::{persona_messages, persona_system_prompt};
 
 /// Retrieval depth for both memories.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,4 +96,116 @@ pub fn offline_turn<E: Embedder, M: Embedder>(
 ) -> Result<(Reply, TurnTrace), EmbeddingError> {
     let retrieval = retrieve(knowledge, memory, question, config)?;
     Ok(answer_offline(persona, question, &retrieval))
+}
+
+/// The single-call model turn, step one: the completion request for `question`, and the
+/// numbered facts the prompt gives the model (to resolve its `[n]` citations afterwards).
+pub fn model_request(
+    persona: &Persona,
+    question: &str,
+    retrieval: &Retrieval,
+    history: &[ChatMessage],
+    model: &str,
+) -> (CompletionRequest, Vec<Fact>) {
+    let facts = number_facts(retrieval.knowledge.iter().map(|r| &r.chunk));
+    let memories: Vec<String> = retrieval.memories.iter().map(|(m, _)| m.clone()).collect();
+    let system = persona_system_prompt(persona, &facts, &memories);
+    let request = CompletionRequest {
+        model: model.to_string(),
+        messages: persona_messages(system, history, question),
+        temperature: Some(0.7),
+        max_tokens: Some(600),
+    };
+    (request, facts)
+}
+
+/// The single-call model turn, step two: the reply and trace from the model's completion. Only
+/// citations of facts the model was actually given are kept.
+pub fn model_reply(
+    question: &str,
+    retrieval: &Retrieval,
+    facts: &[Fact],
+    completion: Completion,
+) -> (Reply, TurnTrace) {
+    let cited: Vec<Fact> =
+        facts.iter().filter(|f| completion.text.contains(&format!("[{}]", f.number))).cloned().collect();
+    let trace = TurnTrace {
+        kind: classify(question),
+        knowledge_retrieved: retrieval.knowledge.len(),
+        memory_retrieved: retrieval.memories.len(),
+        chunk_ids: retrieval.knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
+        facts_cited: cited.iter().map(|f| f.number).collect(),
+        backend: format!("model {}", completion.model),
+    };
+    (Reply { text: completion.text, facts: cited }, trace)
+}
+
+/// The committed part of a transcript as model history (greeting and replies as `assistant`).
+pub fn history_messages(transcript: &crate::chat::Transcript) -> Vec<ChatMessage> {
+    transcript
+        .history()
+        .map(|m| match m.role {
+            crate::chat::Role::User => ChatMessage::user(m.text.clone()),
+            crate::chat::Role::Assistant => ChatMessage::assistant(m.text.clone()),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::{Action, Transcript};
+    use crate::embed::HashEmbedder;
+    use crate::knowledge::Article;
+
+    fn setup() -> (Persona, KnowledgeBase, MemoryBank) {
+        let persona = Persona::from_card_json(
+            r#"{"spec":"chara_card_v2","spec_version":"2.0","data":{"name":"Jane",
+            "extensions":{"persona_engine":{"memories":["She once waited ninety days to be paid."]}}}}"#,
+        )
+        .unwrap();
+        let mut knowledge = KnowledgeBase::new(HashEmbedder::default());
+        knowledge
+            .upsert_articles([Article::new("plan", "# Plans\n\nFirms with a formal written plan grew 30% faster.\n")])
+            .unwrap();
+        let memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
+        (persona, knowledge, memory)
+    }
+
+    #[test]
+    fn model_turn_puts_facts_in_the_prompt_and_keeps_only_real_citations() {
+        let (persona, knowledge, memory) = setup();
+        let question = "How much faster did firms with a written plan grow?";
+        let retrieval = retrieve(&knowledge, &memory, question, &RetrievalConfig::default()).unwrap();
+        let mut history = Transcript::with_greeting("Hi!");
+        history.apply(Action::Send { id: "m1".into(), text: "pending, not history".into() }).unwrap();
+        let (request, facts) = model_request(&persona, question, &retrieval, &history_messages(&history), "m");
+        assert_eq!(request.model, "m");
+        let roles: Vec<&str> = request.messages.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["system", "assistant", "user"]);
+        assert!(request.messages[0].content.contains("[1] Firms with a formal written plan grew 30% faster."));
+
+        let completion = Completion {
+            text: "They grew 30% faster [1], trust me [7].".into(),
+            model: "m-1".into(),
+            prompt_tokens: Some(10),
+            completion_tokens: Some(5),
+        };
+        let (reply, trace) = model_reply(question, &retrieval, &facts, completion);
+        assert_eq!(reply.facts.len(), 1, "[7] names no fact the model was given");
+        assert_eq!(trace.facts_cited, [1]);
+        assert_eq!(trace.backend, "model m-1");
+        assert_eq!(trace.knowledge_retrieved, 1);
+    }
+
+    #[test]
+    fn offline_turn_logs_retrieval_counts() {
+        let (persona, knowledge, memory) = setup();
+        let (_, trace) =
+            offline_turn(&persona, &knowledge, &memory, "Were you ever paid late?", &RetrievalConfig::default())
+                .unwrap();
+        assert_eq!(trace.backend, "offline");
+        assert_eq!(trace.knowledge_retrieved, 1);
+        assert!(trace.memory_retrieved >= 1);
+    }
 }

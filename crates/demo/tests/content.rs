@@ -38,8 +38,10 @@ fn business_plan_article_has_five_recommendations_and_two_distinct_percentages()
     assert!(numbered[0].starts_with("1. Conduct market research"));
     let found = percentages(source);
     assert_eq!(found, ["16%", "30%"]);
-    let with_plan: Vec<String> =
-        atomic_statements(source).into_iter().filter(|s| s.contains('%') && s.contains("formal written plan")).collect();
+    let with_plan: Vec<String> = atomic_statements(source)
+        .into_iter()
+        .filter(|s| s.contains('%') && s.contains("formal written plan"))
+        .collect();
     assert_eq!(with_plan.len(), 2, "each percentage is about businesses with a formal plan, in its own sentence");
 }
 

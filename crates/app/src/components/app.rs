@@ -3,6 +3,7 @@ use std::rc::Rc;
 
 use persona_core::chat::{Action, Status, Transcript};
 use persona_core::store::Store;
+use persona_core::turn::history_messages;
 use persona_idb::{IdbStore, DATABASE_NAME};
 use yew::platform::spawn_local;
 use yew::prelude::*;
@@ -28,11 +29,18 @@ fn local_id() -> String {
 
 #[function_component(App)]
 pub fn app() -> Html {
-    let engine = use_memo((), |_| Engine::demo());
-    let state = use_reducer(|| ChatState {
-        transcript: Transcript::with_greeting(&persona_demo::jane().greeting()),
-        ..ChatState::default()
+    let engine = use_memo((), |_| {
+        let query = web_sys::window().and_then(|w| w.location().search().ok()).unwrap_or_default();
+        Engine::demo(&query)
     });
+    let state = {
+        let notice = engine.notice.clone();
+        use_reducer(move || ChatState {
+            transcript: Transcript::with_greeting(&persona_demo::jane().greeting()),
+            notice,
+            ..ChatState::default()
+        })
+    };
     let store = use_state(|| None::<Rc<IdbStore>>);
 
     // Open the database and restore the saved conversation.
@@ -81,12 +89,27 @@ pub fn app() -> Html {
         });
     }
 
+    // Keep the newest message in view when one is added (a reader scrolled far up is left alone).
+    let transcript_ref = use_node_ref();
+    {
+        let transcript_ref = transcript_ref.clone();
+        use_effect_with(state.transcript.messages.len(), move |_| {
+            if let Some(list) = transcript_ref.cast::<web_sys::Element>() {
+                let distance_from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
+                if distance_from_bottom < 400 {
+                    list.set_scroll_top(list.scroll_height());
+                }
+            }
+        });
+    }
+
     let start_turn = {
         let state = state.clone();
         let engine = engine.clone();
         Callback::from(move |(id, text): (String, String)| {
             let dispatcher = state.dispatcher();
-            spawn_local(run_turn(engine.clone(), id, text, move |action| dispatcher.dispatch(action)));
+            let history = history_messages(&state.transcript);
+            spawn_local(run_turn(engine.clone(), id, text, history, move |action| dispatcher.dispatch(action)));
         })
     };
 
@@ -134,12 +157,12 @@ pub fn app() -> Html {
                         <h1>{ persona.name() }</h1>
                         <p class="subtitle">{ persona.profile.occupation.clone() }</p>
                     </div>
-                    <span class="badge" title="Answers come from the articles alone; no model is called.">{ "Offline backend" }</span>
+                    <span class="badge" data-backend={engine.backend_label()}>{ engine.backend_label() }</span>
                 </header>
                 if let Some(notice) = &state.notice {
                     <p class="notice" role="status">{ notice.clone() }</p>
                 }
-                <ol class="transcript" aria-live="polite" data-loaded={state.loaded.to_string()}>
+                <ol class="transcript" ref={transcript_ref} aria-live="polite" data-loaded={state.loaded.to_string()}>
                     { for state.transcript.messages.iter().map(|m| html! {
                         <MessageView
                             key={m.id.clone()}

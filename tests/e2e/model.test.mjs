@@ -1,0 +1,82 @@
+// The app with a model endpoint (the project's fake OpenAI server on 127.0.0.1): a reply comes
+// from the model; a failing model rolls the turn back — the message shows as failed with
+// Retry / Edit / Discard, nothing of the turn is saved, and the typed text is never lost.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { ROOT, serveStatic, launchBrowser, openPage, screenshot, startFakeOpenAI } from './harness.mjs';
+
+let server;
+let fake;
+let browser;
+
+before(async () => {
+  server = await serveStatic();
+  fake = await startFakeOpenAI(join(ROOT, 'tests/e2e/fixtures/fake-openai.json'));
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  await browser?.close();
+  await fake?.close();
+  await server?.close();
+});
+
+async function send(page, text) {
+  await page.fill('#message', text);
+  await page.press('#message', 'Enter');
+  return page.locator('.message.user', { hasText: text }).last();
+}
+
+test('a model endpoint answers, and a failing one rolls the turn back', async () => {
+  const context = await browser.newContext();
+  const url = `${server.url}?endpoint=${encodeURIComponent(fake.baseUrl)}&model=fake-model`;
+  const { page, errors } = await openPage(context, url);
+  await page.locator('.transcript[data-loaded="true"]').waitFor();
+  assert.equal(await page.locator('.badge').innerText(), 'Model: fake-model');
+
+  // Success: the model's reply is committed with its citation resolved.
+  const ok = await send(page, 'How much faster did businesses with a formal written plan grow?');
+  const okId = await ok.getAttribute('data-id');
+  const reply = page.locator(`[data-id="${okId}/reply"]`);
+  await reply.waitFor({ timeout: 15_000 });
+  assert.match(await reply.innerText(), /From behind my counter/);
+  assert.equal(await reply.locator('.sources li').count(), 1, 'the cited fact is listed as a source');
+
+  // Failure: rollback, with the error in plain words and the three ways out.
+  const failed = await send(page, 'fail please, first time');
+  await page.locator('.message.user.failed').waitFor({ timeout: 15_000 });
+  assert.equal(await failed.getAttribute('data-status'), 'failed');
+  assert.match(await failed.innerText(), /503/);
+  assert.match(await failed.innerText(), /the model is overloaded/);
+  const failedId = await failed.getAttribute('data-id');
+  assert.equal(await page.locator(`[data-id="${failedId}/reply"]`).count(), 0, 'no reply was kept');
+  await screenshot(page, 'rollback.png');
+
+  // Retry runs the turn again (it fails again: the fake model is scripted to).
+  await failed.getByRole('button', { name: 'Retry' }).click();
+  await page.locator(`[data-id="${failedId}"][data-status="failed"]`).waitFor({ timeout: 15_000 });
+
+  // Edit gives the text back to the composer.
+  await failed.getByRole('button', { name: 'Edit' }).click();
+  assert.equal(await page.locator(`[data-id="${failedId}"]`).count(), 0);
+  assert.equal(await page.inputValue('#message'), 'fail please, first time');
+
+  // Discard removes a failed message for good.
+  await page.fill('#message', '');
+  const second = await send(page, 'fail please, second time');
+  await page.locator('.message.user.failed', { hasText: 'second time' }).waitFor({ timeout: 15_000 });
+  await second.getByRole('button', { name: 'Discard' }).click();
+  assert.equal(await page.locator('.message.user', { hasText: 'second time' }).count(), 0);
+
+  // A failed turn is never persisted: after a reload only committed messages come back.
+  await send(page, 'fail please, third time');
+  await page.locator('.message.user.failed', { hasText: 'third time' }).waitFor({ timeout: 15_000 });
+  await page.reload();
+  await page.locator('.transcript[data-loaded="true"]').waitFor();
+  await page.locator(`[data-id="${okId}/reply"]`).waitFor();
+  assert.equal(await page.locator('.message.user', { hasText: 'fail please' }).count(), 0);
+  assert.equal(await page.locator('.message.user').count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
