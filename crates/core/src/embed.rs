@@ -159,3 +159,40 @@ pub fn fingerprint(embedding: &Embedding) -> u64 {
     let bytes: Vec<u8> = embedding.vector.iter().flat_map(|x| x.to_le_bytes()).collect();
     fnv1a64(&bytes)
 }
+
+/// Why a batch could not be embedded.
+#[derive(Debug, Error, PartialEq, Eq, Clone)]
+pub enum EmbedError {
+    /// The embedding service failed (network, HTTP error, malformed answer).
+    #[error("the embedding service failed: {0}")]
+    Service(String),
+    /// The service returned vectors of another length than the embedder declares.
+    #[error("the embedding service returned {found}-dimensional vectors, expected {expected}")]
+    WrongDimension { expected: usize, found: usize },
+    /// The service returned another number of vectors than texts were sent.
+    #[error("the embedding service returned {found} vectors for {expected} texts")]
+    WrongCount { expected: usize, found: usize },
+}
+
+/// Embeds batches of texts, possibly remotely (an OpenAI-compatible `/v1/embeddings`
+/// endpoint). Every local [`Embedder`] is one too. Vectors come back unit-length, in input order,
+/// each tagged with [`BatchEmbedder::id`].
+pub trait BatchEmbedder {
+    fn id(&self) -> &str;
+    fn dim(&self) -> usize;
+    fn embed_batch(&self, texts: &[String]) -> impl std::future::Future<Output = Result<Vec<Embedding>, EmbedError>>;
+}
+
+impl<E: Embedder> BatchEmbedder for E {
+    fn id(&self) -> &str {
+        Embedder::id(self)
+    }
+
+    fn dim(&self) -> usize {
+        Embedder::dim(self)
+    }
+
+    async fn embed_batch(&self, texts: &[String]) -> Result<Vec<Embedding>, EmbedError> {
+        Ok(texts.iter().map(|t| self.embed(t)).collect())
+    }
+}
