@@ -8,8 +8,46 @@
 //! unchanged passage keeps its id when the article around it is edited.
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::text::{content_id, sentences};
+
+/// The largest article accepted, in bytes of UTF-8 (about 2 MiB: a long book chapter).
+pub const MAX_ARTICLE_BYTES: usize = 2 * 1024 * 1024;
+
+/// Why bytes are not an article.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum ContentError {
+    /// No text at all (or only whitespace).
+    #[error("the file is empty")]
+    Empty,
+    /// Not UTF-8.
+    #[error("the file is not UTF-8 text (invalid byte at offset {offset}); save it as UTF-8 and try again")]
+    NotUtf8 { offset: usize },
+    /// NUL bytes: an image, a PDF, a word-processor file.
+    #[error("the file looks binary, not text (it contains NUL bytes); only Markdown and plain text can be added")]
+    Binary,
+    /// Over [`MAX_ARTICLE_BYTES`].
+    #[error("the file is {bytes} bytes; articles are limited to {limit} bytes")]
+    TooLarge { bytes: usize, limit: usize },
+}
+
+/// Checks and decodes an uploaded file into article text: UTF-8 only (a leading byte-order mark
+/// is dropped), no NUL bytes, at most [`MAX_ARTICLE_BYTES`], not blank. Line endings become `\n`.
+pub fn decode_text(bytes: &[u8]) -> Result<String, ContentError> {
+    if bytes.len() > MAX_ARTICLE_BYTES {
+        return Err(ContentError::TooLarge { bytes: bytes.len(), limit: MAX_ARTICLE_BYTES });
+    }
+    if bytes.contains(&0) {
+        return Err(ContentError::Binary);
+    }
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    let text = std::str::from_utf8(bytes).map_err(|e| ContentError::NotUtf8 { offset: e.valid_up_to() })?;
+    if text.trim().is_empty() {
+        return Err(ContentError::Empty);
+    }
+    Ok(text.replace("\r\n", "\n").replace('\r', "\n"))
+}
 
 /// How big chunks may grow.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +99,7 @@ enum BlockKind {
     Paragraph,
     ListItem,
     Code,
+    Table,
 }
 
 #[derive(Clone, Debug)]
@@ -207,6 +246,20 @@ fn blocks(source: &str) -> Vec<Block> {
             out.push(Block { kind: BlockKind::Heading(hashes), start: line_start, end: line_end });
             continue;
         }
+        // A table (`| a | b |` rows) is one block: never split between rows.
+        if trimmed.starts_with('|') {
+            match current.as_mut() {
+                Some(block) if block.kind == BlockKind::Table => block.end = line_end,
+                _ => {
+                    out.extend(current.take());
+                    current = Some(Block { kind: BlockKind::Table, start: line_start, end: line_end });
+                }
+            }
+            continue;
+        }
+        if current.as_ref().is_some_and(|b| b.kind == BlockKind::Table) {
+            out.extend(current.take());
+        }
         if is_list_marker(line) && line.len() - trimmed.len() < 2 {
             out.extend(current.take());
             current = Some(Block { kind: BlockKind::ListItem, start: line_start, end: line_end });
@@ -270,6 +323,60 @@ mod tests {
         assert_ne!(before[0].id, after[0].id);
         assert_eq!(before[1].id, after[1].id);
         assert_eq!(before[2].id, after[2].id);
+    }
+
+    #[test]
+    fn tables_stay_whole_and_separate_from_the_text_around_them() {
+        let source =
+            "# Prices\n\nOur list:\n| item | price |\n|---|---|\n| loaf | 4.50 |\n| bun | 1.20 |\nAfter the table.\n";
+        let chunks = chunk_article("p", source, &ChunkConfig { max_chars: 20 });
+        let bodies: Vec<&str> = chunks.iter().map(|c| c.body.as_str()).collect();
+        assert!(bodies.contains(&"| item | price |\n|---|---|\n| loaf | 4.50 |\n| bun | 1.20 |"), "{bodies:#?}");
+        assert!(bodies.contains(&"After the table."));
+    }
+
+    #[test]
+    fn empty_and_headings_only_articles_have_no_chunks() {
+        assert!(chunk_article("e", "", &ChunkConfig::default()).is_empty());
+        assert!(chunk_article("e", "  \n\n ", &ChunkConfig::default()).is_empty());
+        assert!(chunk_article("h", "# Title\n\n## One\n\n### Two\n", &ChunkConfig::default()).is_empty());
+    }
+
+    #[test]
+    fn a_huge_article_chunks_within_the_limit() {
+        let paragraph = "Cash flow is the money that moves through the business each week, and it matters. ";
+        let source =
+            format!("# Big\n\n{}", (0..3000).map(|i| format!("{}{}\n\n", paragraph.repeat(3), i)).collect::<String>());
+        let chunks = chunk_article("big", &source, &ChunkConfig::default());
+        assert!(chunks.len() > 900, "{}", chunks.len());
+        assert!(chunks.iter().all(|c| c.body.chars().count() <= 800));
+        let ids: std::collections::BTreeSet<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids.len(), chunks.len(), "ids are unique");
+    }
+
+    #[test]
+    fn numbers_stay_with_their_units_when_a_paragraph_is_split() {
+        let sentence = "Margins rose to 3.5 % in May, rent was 1,200 dollars and the loan ran 90 days. ";
+        let source = format!("# N\n\n{}", sentence.repeat(30));
+        for chunk in chunk_article("n", &source, &ChunkConfig { max_chars: 200 }) {
+            assert_eq!(chunk.body.matches("3.5 %").count(), chunk.body.matches("Margins").count());
+            assert_eq!(chunk.body.matches("1,200 dollars").count(), chunk.body.matches("rent").count());
+            assert_eq!(chunk.body.matches("90 days").count(), chunk.body.matches("loan").count());
+        }
+    }
+
+    #[test]
+    fn uploads_are_decoded_or_rejected_clearly() {
+        assert_eq!(decode_text(b"\xef\xbb\xbf# T\r\n\r\nText\r\n").unwrap(), "# T\n\nText\n");
+        assert_eq!(decode_text(b"caf\xe9 au lait"), Err(ContentError::NotUtf8 { offset: 3 }));
+        assert_eq!(decode_text(b"\x89PNG\r\n\x1a\n\0\0"), Err(ContentError::Binary));
+        assert_eq!(decode_text(b" \n\t"), Err(ContentError::Empty));
+        let huge = vec![b'a'; MAX_ARTICLE_BYTES + 1];
+        assert_eq!(
+            decode_text(&huge),
+            Err(ContentError::TooLarge { bytes: MAX_ARTICLE_BYTES + 1, limit: MAX_ARTICLE_BYTES })
+        );
+        assert!(decode_text(b"\xff").unwrap_err().to_string().contains("not UTF-8"));
     }
 
     #[test]

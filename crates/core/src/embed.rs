@@ -105,8 +105,26 @@ pub fn normalize(vector: &mut [f32]) {
 }
 
 /// Dot product; for unit vectors, the cosine similarity.
+///
+/// Eight independent accumulators let the compiler vectorise the loop (a plain `sum()` must keep
+/// the sequential order of float additions and runs one lane at a time). The summation order is
+/// fixed, so results are identical natively and in wasm.
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
+    let len = a.len().min(b.len());
+    let (a, b) = (&a[..len], &b[..len]);
+    let mut lanes = [0.0f32; 8];
+    let mut chunks_a = a.chunks_exact(8);
+    let mut chunks_b = b.chunks_exact(8);
+    for (x, y) in (&mut chunks_a).zip(&mut chunks_b) {
+        for i in 0..8 {
+            lanes[i] += x[i] * y[i];
+        }
+    }
+    let mut tail = 0.0f32;
+    for (x, y) in chunks_a.remainder().iter().zip(chunks_b.remainder()) {
+        tail += x * y;
+    }
+    ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7])) + tail
 }
 
 #[cfg(test)]
@@ -130,6 +148,16 @@ mod tests {
         let related = embedder.embed("Businesses with a formal plan grew faster than those without one.");
         let unrelated = embedder.embed("Hiring your first employee means payroll and contracts.");
         assert!(dot(&query.vector, &related.vector) > dot(&query.vector, &unrelated.vector) + 0.1);
+    }
+
+    #[test]
+    fn dot_matches_the_naive_sum_for_any_length() {
+        for len in [0, 1, 7, 8, 9, 384, 385] {
+            let a: Vec<f32> = (0..len).map(|i| (i as f32 * 0.37).sin()).collect();
+            let b: Vec<f32> = (0..len).map(|i| (i as f32 * 0.11).cos()).collect();
+            let naive: f32 = a.iter().zip(&b).map(|(x, y)| x * y).sum();
+            assert!((dot(&a, &b) - naive).abs() < 1e-4, "len {len}");
+        }
     }
 
     #[test]

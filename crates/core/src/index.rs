@@ -1,17 +1,32 @@
-//! The vector index: an HNSW graph from `instant-distance` over unit vectors.
+//! The vector index: an HNSW graph from `instant-distance` plus an exactly searched segment.
 //!
-//! `instant-distance` builds a whole graph at once (no insert, no delete), so this type is an
-//! immutable snapshot built from a complete set of vectors. The builder runs with a fixed seed
-//! (the same vectors give the same graph natively and in wasm) and without the neighbour
-//! selection heuristic, which `../shared/TOOLCHAIN.md` measured at ~25× the build time for
-//! almost no recall on our sizes.
+//! `instant-distance` builds a whole graph at once — no insert, no delete — so the index has
+//! two parts:
+//! - the **base**: an HNSW graph built over a snapshot of vectors;
+//! - the **delta**: vectors added or changed since, searched exactly (a few hundred unit
+//!   vectors take microseconds), plus **tombstones** for base entries that were deleted or
+//!   replaced, filtered out of base results.
+//!
+//! A search merges both. [`VectorIndex::needs_merge`] says when the delta has grown enough that
+//! [`VectorIndex::merged`] should rebuild the base; `merged` takes `&self` and returns a new
+//! index, so it can run off the UI thread and be swapped in when done.
+//!
+//! The builder runs with a fixed seed (the same vectors give the same graph natively and in
+//! wasm) and without the neighbour-selection heuristic, which `../shared/TOOLCHAIN.md` measured
+//! at ~25× the build time. [`VectorIndex::to_bytes`] writes a versioned binary file (magic,
+//! format version, then a `postcard` body) that [`VectorIndex::from_bytes`] restores without
+//! rebuilding.
+
+use std::collections::{BTreeSet, HashMap};
 
 use instant_distance::{Builder, HnswMap, Search};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::embed::{dot, Embedding, EmbeddingError};
 
 /// A unit vector; distance is `1 - cosine`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct UnitVector(Vec<f32>);
 
 impl instant_distance::Point for UnitVector {
@@ -29,26 +44,62 @@ pub struct Hit {
     pub score: f32,
 }
 
-/// Tuning for graph construction and search.
-#[derive(Clone, Debug, PartialEq)]
+/// Tuning for graph construction, search and merging.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct IndexConfig {
     pub ef_construction: usize,
     pub ef_search: usize,
     pub seed: u64,
+    /// The delta may hold this many vectors before a merge is due (or a tenth of the base,
+    /// whichever is larger).
+    pub max_delta: usize,
 }
 
 impl Default for IndexConfig {
     fn default() -> Self {
-        IndexConfig { ef_construction: 100, ef_search: 64, seed: 0x5eed }
+        IndexConfig { ef_construction: 48, ef_search: 96, seed: 0x5eed, max_delta: 512 }
     }
 }
 
-/// An immutable HNSW index of one embedder's vectors.
+/// Why a stored index could not be read.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum IndexFormatError {
+    /// The bytes do not start with the index magic.
+    #[error("these bytes are not a persona-engine vector index")]
+    NotAnIndex,
+    /// Written by another format version.
+    #[error("vector index format version {found} is not supported (this build reads version {supported})")]
+    UnsupportedVersion { found: u16, supported: u16 },
+    /// The body could not be decoded.
+    #[error("the vector index is damaged: {0}")]
+    Corrupt(String),
+}
+
+const MAGIC: &[u8; 4] = b"PEVI";
+/// The format version [`VectorIndex::to_bytes`] writes.
+pub const FORMAT_VERSION: u16 = 1;
+
+/// An HNSW base graph, an exact delta segment and tombstones, for one embedder's vectors.
+#[derive(Serialize, Deserialize)]
 pub struct VectorIndex {
     embedder: String,
     dim: usize,
-    map: HnswMap<UnitVector, String>,
-    len: usize,
+    config: IndexConfig,
+    /// Values are slots into `base_ids`.
+    base: HnswMap<UnitVector, u32>,
+    base_ids: Vec<String>,
+    /// Base entries that were removed or replaced.
+    tombstones: BTreeSet<String>,
+    /// Vectors added since the base was built, searched exactly.
+    delta: Vec<(String, UnitVector)>,
+    #[serde(skip)]
+    lookup: HashMap<String, Location>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Location {
+    Base(u32),
+    Delta(usize),
 }
 
 impl std::fmt::Debug for VectorIndex {
@@ -56,60 +107,263 @@ impl std::fmt::Debug for VectorIndex {
         f.debug_struct("VectorIndex")
             .field("embedder", &self.embedder)
             .field("dim", &self.dim)
-            .field("len", &self.len)
+            .field("base", &self.base_ids.len())
+            .field("delta", &self.delta.len())
+            .field("tombstones", &self.tombstones.len())
             .finish()
     }
 }
 
 impl VectorIndex {
-    /// Builds the graph over `items`. Every embedding must come from `embedder` and have `dim`
-    /// dimensions.
+    /// An empty index.
+    pub fn new(embedder: &str, dim: usize, config: &IndexConfig) -> Self {
+        Self::build(embedder, dim, Vec::new(), config).expect("an empty index always builds")
+    }
+
+    /// Builds the base graph over `items`. Every embedding must come from `embedder` and have
+    /// `dim` dimensions. A repeated id keeps its last vector.
     pub fn build(
         embedder: &str,
         dim: usize,
         items: Vec<(String, Embedding)>,
         config: &IndexConfig,
     ) -> Result<Self, EmbeddingError> {
-        let mut points = Vec::with_capacity(items.len());
-        let mut ids = Vec::with_capacity(items.len());
-        for (id, embedding) in items {
-            check(embedder, dim, &embedding)?;
-            points.push(UnitVector(embedding.vector));
-            ids.push(id);
+        let mut latest: HashMap<String, usize> = HashMap::new();
+        for (position, (id, embedding)) in items.iter().enumerate() {
+            check(embedder, dim, embedding)?;
+            latest.insert(id.clone(), position);
         }
-        let len = ids.len();
-        let map = Builder::default()
+        let mut points = Vec::with_capacity(latest.len());
+        let mut ids = Vec::with_capacity(latest.len());
+        for (position, (id, embedding)) in items.into_iter().enumerate() {
+            if latest.get(&id) == Some(&position) {
+                points.push(UnitVector(embedding.vector));
+                ids.push(id);
+            }
+        }
+        Ok(Self::from_points(embedder, dim, config, points, ids))
+    }
+
+    fn from_points(
+        embedder: &str,
+        dim: usize,
+        config: &IndexConfig,
+        points: Vec<UnitVector>,
+        ids: Vec<String>,
+    ) -> Self {
+        let slots: Vec<u32> = (0..ids.len() as u32).collect();
+        let base = Builder::default()
             .seed(config.seed)
             .select_heuristic(None)
             .ef_construction(config.ef_construction)
             .ef_search(config.ef_search)
-            .build(points, ids);
-        Ok(VectorIndex { embedder: embedder.to_string(), dim, map, len })
+            .build(points, slots);
+        let mut index = VectorIndex {
+            embedder: embedder.to_string(),
+            dim,
+            config: config.clone(),
+            base,
+            base_ids: ids,
+            tombstones: BTreeSet::new(),
+            delta: Vec::new(),
+            lookup: HashMap::new(),
+        };
+        index.rebuild_lookup();
+        index
     }
 
+    fn rebuild_lookup(&mut self) {
+        self.lookup.clear();
+        for (slot, id) in self.base_ids.iter().enumerate() {
+            if !self.tombstones.contains(id) {
+                self.lookup.insert(id.clone(), Location::Base(slot as u32));
+            }
+        }
+        for (position, (id, _)) in self.delta.iter().enumerate() {
+            self.lookup.insert(id.clone(), Location::Delta(position));
+        }
+    }
+
+    /// Live vectors.
     pub fn len(&self) -> usize {
-        self.len
+        self.lookup.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.lookup.is_empty()
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        self.lookup.contains_key(id)
     }
 
     pub fn embedder(&self) -> &str {
         &self.embedder
     }
 
-    /// The `k` nearest vectors to `query`, best first.
+    pub fn dim(&self) -> usize {
+        self.dim
+    }
+
+    /// Sizes of the parts: `(base, delta, tombstones)`.
+    pub fn segments(&self) -> (usize, usize, usize) {
+        (self.base_ids.len(), self.delta.len(), self.tombstones.len())
+    }
+
+    /// Ids of the live vectors, sorted.
+    pub fn ids(&self) -> Vec<String> {
+        let mut ids: Vec<String> = self.lookup.keys().cloned().collect();
+        ids.sort();
+        ids
+    }
+
+    /// The live vector of `id`.
+    pub fn vector(&self, id: &str) -> Option<&[f32]> {
+        match self.lookup.get(id)? {
+            Location::Base(slot) => {
+                // HnswMap stores points in its own order; find ours through its values.
+                self.base
+                    .iter()
+                    .find(|(pid, _)| self.base.values[pid.into_inner() as usize] == *slot)
+                    .map(|(_, p)| &p.0[..])
+            }
+            Location::Delta(position) => Some(&self.delta[*position].1 .0),
+        }
+    }
+
+    /// Adds or replaces the vector of `id`. Searchable at once (exactly, in the delta).
+    pub fn insert(&mut self, id: &str, embedding: Embedding) -> Result<(), EmbeddingError> {
+        check(&self.embedder, self.dim, &embedding)?;
+        self.remove(id);
+        self.delta.push((id.to_string(), UnitVector(embedding.vector)));
+        self.lookup.insert(id.to_string(), Location::Delta(self.delta.len() - 1));
+        Ok(())
+    }
+
+    /// Removes the vector of `id`; false if there was none.
+    pub fn remove(&mut self, id: &str) -> bool {
+        match self.lookup.remove(id) {
+            None => false,
+            Some(Location::Base(_)) => {
+                self.tombstones.insert(id.to_string());
+                true
+            }
+            Some(Location::Delta(position)) => {
+                self.delta.swap_remove(position);
+                if let Some((moved, _)) = self.delta.get(position) {
+                    self.lookup.insert(moved.clone(), Location::Delta(position));
+                }
+                true
+            }
+        }
+    }
+
+    /// True when the delta or the tombstones have grown enough that a merge pays off.
+    pub fn needs_merge(&self) -> bool {
+        let base = self.base_ids.len();
+        self.delta.len() > self.config.max_delta.max(base / 10) || self.tombstones.len() > base / 4 + 16
+    }
+
+    /// A new index whose base graph holds every live vector, with an empty delta and no
+    /// tombstones. Pure: it can run elsewhere while this index keeps answering.
+    pub fn merged(&self) -> VectorIndex {
+        let mut points = Vec::with_capacity(self.len());
+        let mut ids = Vec::with_capacity(self.len());
+        for (pid, point) in self.base.iter() {
+            let id = &self.base_ids[self.base.values[pid.into_inner() as usize] as usize];
+            if !self.tombstones.contains(id) {
+                points.push(point.clone());
+                ids.push(id.clone());
+            }
+        }
+        for (id, point) in &self.delta {
+            points.push(point.clone());
+            ids.push(id.clone());
+        }
+        Self::from_points(&self.embedder, self.dim, &self.config, points, ids)
+    }
+
+    /// The `k` nearest live vectors to `query`, best first.
     pub fn search(&self, query: &Embedding, k: usize) -> Result<Vec<Hit>, EmbeddingError> {
         check(&self.embedder, self.dim, query)?;
-        let mut search = Search::default();
+        if k == 0 {
+            return Ok(Vec::new());
+        }
         let point = UnitVector(query.vector.clone());
-        Ok(self
-            .map
-            .search(&point, &mut search)
-            .take(k)
-            .map(|item| Hit { id: item.value.clone(), score: 1.0 - item.distance })
-            .collect())
+        let mut hits: Vec<Hit> = Vec::with_capacity(k + self.delta.len());
+        if !self.base_ids.is_empty() {
+            let mut search = Search::default();
+            for item in self.base.search(&point, &mut search) {
+                let id = &self.base_ids[*item.value as usize];
+                if self.tombstones.contains(id) {
+                    continue;
+                }
+                hits.push(Hit { id: id.clone(), score: 1.0 - item.distance });
+                if hits.len() == k {
+                    break;
+                }
+            }
+        }
+        for (id, vector) in &self.delta {
+            hits.push(Hit { id: id.clone(), score: dot(&point.0, &vector.0) });
+        }
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        hits.truncate(k);
+        Ok(hits)
+    }
+
+    /// Exact search over every live vector (the reference for recall, and a fallback).
+    pub fn search_exact(&self, query: &Embedding, k: usize) -> Result<Vec<Hit>, EmbeddingError> {
+        check(&self.embedder, self.dim, query)?;
+        let mut hits: Vec<Hit> = Vec::with_capacity(self.len());
+        for (pid, point) in self.base.iter() {
+            let id = &self.base_ids[self.base.values[pid.into_inner() as usize] as usize];
+            if !self.tombstones.contains(id) {
+                hits.push(Hit { id: id.clone(), score: dot(&query.vector, &point.0) });
+            }
+        }
+        for (id, vector) in &self.delta {
+            hits.push(Hit { id: id.clone(), score: dot(&query.vector, &vector.0) });
+        }
+        let k = k.min(hits.len());
+        if k == 0 {
+            return Ok(Vec::new());
+        }
+        hits.select_nth_unstable_by(k - 1, |a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        hits.truncate(k);
+        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+        Ok(hits)
+    }
+
+    /// The index as bytes: `PEVI`, the format version (u16, little-endian), a postcard body.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(8 + self.len() * (self.dim * 4 + 160));
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let body = postcard::to_allocvec(self).expect("an index always serialises");
+        out.extend_from_slice(&body);
+        out
+    }
+
+    /// Restores an index written by [`VectorIndex::to_bytes`], without rebuilding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<VectorIndex, IndexFormatError> {
+        if bytes.len() < 6 || &bytes[..4] != MAGIC {
+            return Err(IndexFormatError::NotAnIndex);
+        }
+        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+        if version != FORMAT_VERSION {
+            return Err(IndexFormatError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        }
+        let mut index: VectorIndex =
+            postcard::from_bytes(&bytes[6..]).map_err(|e| IndexFormatError::Corrupt(e.to_string()))?;
+        if index.base.values.len() != index.base_ids.len()
+            || index.base.values.iter().any(|slot| *slot as usize >= index.base_ids.len())
+            || index.delta.iter().any(|(_, v)| v.0.len() != index.dim)
+        {
+            return Err(IndexFormatError::Corrupt("inconsistent segment sizes".into()));
+        }
+        index.rebuild_lookup();
+        Ok(index)
     }
 }
 
@@ -143,11 +397,20 @@ mod tests {
         .collect()
     }
 
-    #[test]
-    fn finds_the_nearest_passage_first() {
+    fn index() -> (HashEmbedder, VectorIndex) {
         let embedder = HashEmbedder::default();
         let index =
             VectorIndex::build(embedder.id(), embedder.dim(), corpus(&embedder), &IndexConfig::default()).unwrap();
+        (embedder, index)
+    }
+
+    fn ids(hits: &[Hit]) -> Vec<&str> {
+        hits.iter().map(|h| h.id.as_str()).collect()
+    }
+
+    #[test]
+    fn finds_the_nearest_passage_first() {
+        let (embedder, index) = index();
         assert_eq!(index.len(), 4);
         let hits = index.search(&embedder.embed("When should I hire an employee?"), 2).unwrap();
         assert_eq!(hits.len(), 2);
@@ -158,16 +421,101 @@ mod tests {
     #[test]
     fn empty_index_returns_no_hits() {
         let embedder = HashEmbedder::default();
-        let index = VectorIndex::build(embedder.id(), embedder.dim(), vec![], &IndexConfig::default()).unwrap();
+        let index = VectorIndex::new(embedder.id(), embedder.dim(), &IndexConfig::default());
         assert!(index.search(&embedder.embed("anything"), 5).unwrap().is_empty());
+        assert!(index.search_exact(&embedder.embed("anything"), 5).unwrap().is_empty());
+    }
+
+    #[test]
+    fn inserted_vectors_are_searchable_at_once_and_replace_old_ones() {
+        let (embedder, mut index) = index();
+        index.insert("tax", embedder.embed("Sales tax returns are due every quarter.")).unwrap();
+        assert_eq!(index.search(&embedder.embed("quarterly sales tax"), 1).unwrap()[0].id, "tax");
+        // Replacing a base entry: the old text is gone, the new one found.
+        index.insert("cash", embedder.embed("Chase late invoices every Friday.")).unwrap();
+        let hits = index.search(&embedder.embed("money moving in and out of the till"), 5).unwrap();
+        assert!(hits.iter().filter(|h| h.id == "cash").count() <= 1, "no duplicate ids");
+        assert_eq!(index.search(&embedder.embed("late invoices"), 1).unwrap()[0].id, "cash");
+        assert_eq!(index.len(), 5);
+        assert_eq!(index.segments(), (4, 2, 1));
+    }
+
+    #[test]
+    fn removed_vectors_are_gone_from_base_and_delta() {
+        let (embedder, mut index) = index();
+        index.insert("tax", embedder.embed("Sales tax returns are due every quarter.")).unwrap();
+        assert!(index.remove("hire"));
+        assert!(index.remove("tax"));
+        assert!(!index.remove("tax"));
+        let hits = index.search(&embedder.embed("hire an employee, sales tax"), 10).unwrap();
+        assert!(!ids(&hits).contains(&"hire") && !ids(&hits).contains(&"tax"));
+        assert_eq!(index.len(), 3);
+        assert_eq!(index.ids(), ["cash", "plan", "price"]);
+    }
+
+    #[test]
+    fn merge_folds_delta_and_tombstones_into_a_new_base() {
+        let (embedder, mut index) = index();
+        index.insert("tax", embedder.embed("Sales tax returns are due every quarter.")).unwrap();
+        index.remove("plan");
+        let query = embedder.embed("tax returns every quarter");
+        let before = index.search(&query, 4).unwrap();
+        let merged = index.merged();
+        assert_eq!(merged.segments(), (4, 0, 0));
+        assert_eq!(merged.ids(), index.ids());
+        assert_eq!(ids(&merged.search(&query, 4).unwrap()), ids(&before));
+    }
+
+    #[test]
+    fn needs_merge_once_the_delta_outgrows_its_budget() {
+        let embedder = HashEmbedder::new(16);
+        let config = IndexConfig { max_delta: 3, ..IndexConfig::default() };
+        let mut index = VectorIndex::new(embedder.id(), embedder.dim(), &config);
+        for i in 0..3 {
+            index.insert(&format!("d{i}"), embedder.embed(&format!("text number {i}"))).unwrap();
+            assert!(!index.needs_merge());
+        }
+        index.insert("d3", embedder.embed("one more")).unwrap();
+        assert!(index.needs_merge());
+        assert!(!index.merged().needs_merge());
+    }
+
+    #[test]
+    fn serialisation_round_trips_without_rebuilding() {
+        let (embedder, mut index) = index();
+        index.insert("tax", embedder.embed("Sales tax returns are due every quarter.")).unwrap();
+        index.remove("price");
+        let bytes = index.to_bytes();
+        assert_eq!(&bytes[..4], b"PEVI");
+        let restored = VectorIndex::from_bytes(&bytes).unwrap();
+        assert_eq!(restored.segments(), index.segments());
+        assert_eq!(restored.ids(), index.ids());
+        for question in ["hire an employee", "sales tax", "raise prices"] {
+            let query = embedder.embed(question);
+            assert_eq!(restored.search(&query, 3).unwrap(), index.search(&query, 3).unwrap());
+        }
+        assert_eq!(restored.vector("tax"), index.vector("tax"));
+        assert_eq!(restored.vector("plan").map(<[f32]>::len), Some(384));
+    }
+
+    #[test]
+    fn other_versions_and_garbage_are_rejected_clearly() {
+        let (_, index) = index();
+        let mut bytes = index.to_bytes();
+        bytes[4..6].copy_from_slice(&7u16.to_le_bytes());
+        assert_eq!(
+            VectorIndex::from_bytes(&bytes).unwrap_err(),
+            IndexFormatError::UnsupportedVersion { found: 7, supported: FORMAT_VERSION }
+        );
+        assert_eq!(VectorIndex::from_bytes(b"{\"json\": true}").unwrap_err(), IndexFormatError::NotAnIndex);
+        let truncated = &index.to_bytes()[..40];
+        assert!(matches!(VectorIndex::from_bytes(truncated), Err(IndexFormatError::Corrupt(_))));
     }
 
     #[test]
     fn vectors_of_another_embedder_are_rejected() {
-        let embedder = HashEmbedder::default();
+        let (embedder, mut index) = index();
         let other = HashEmbedder::new(16);
-        let index =
-            VectorIndex::build(embedder.id(), embedder.dim(), corpus(&embedder), &IndexConfig::default()).unwrap();
         assert_eq!(
             index.search(&other.embed("plan"), 1).unwrap_err(),
             EmbeddingError::WrongEmbedder { expected: "hash-ngram-v1-384".into(), found: "hash-ngram-v1-16".into() }
@@ -178,6 +526,8 @@ mod tests {
             index.search(&wrong_len, 1).unwrap_err(),
             EmbeddingError::WrongDimension { expected: 384, found: 383 }
         );
+        assert!(index.insert("x", other.embed("x")).is_err());
+        assert_eq!(index.len(), 4, "a rejected insert changes nothing");
         let mixed = vec![("x".to_string(), other.embed("x"))];
         assert!(VectorIndex::build(embedder.id(), embedder.dim(), mixed, &IndexConfig::default()).is_err());
     }

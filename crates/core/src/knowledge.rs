@@ -1,16 +1,26 @@
-//! Articles, their chunks and the vector index, kept in step.
+//! Articles, their chunks, the vector index and the BM25 index, kept in step; retrieval.
 //!
 //! DESIGN.md, bug 1: saving an article must update the retrieval index in the same operation.
-//! Here that is structural: the only way to add or change an article is
-//! [`KnowledgeBase::upsert_articles`], which re-chunks, re-embeds what changed and rebuilds the
-//! index before it returns. [`KnowledgeBase::check_consistency`] verifies the invariant.
+//! Here that is structural: the only ways to change articles are [`KnowledgeBase::upsert_articles`]
+//! (or its two-step form for asynchronous embedders, [`KnowledgeBase::prepare_upsert`] then
+//! [`KnowledgeBase::commit_upsert`]) and [`KnowledgeBase::remove_article`], which update chunks,
+//! the vector index and the lexical index together, validating everything before changing
+//! anything. An edit re-embeds only the chunks whose content changed (chunk ids are content
+//! hashes). [`KnowledgeBase::check_consistency`] verifies the invariant and
+//! [`KnowledgeBase::repair`] restores it for content that drifted (say, stored by an older
+//! version).
+//!
+//! Retrieval is hybrid by default: BM25 and vector rankings fused by reciprocal rank
+//! ([`Retriever`]).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
+use crate::bm25::{Bm25Config, Bm25Index};
 use crate::chunk::{chunk_article, title_of, Chunk, ChunkConfig};
-use crate::embed::{dot, Embedder, Embedding, EmbeddingError, HashEmbedder};
+use crate::embed::{dot, BatchEmbedder, Embedder, Embedding, EmbeddingError, HashEmbedder};
 use crate::index::{IndexConfig, VectorIndex};
 
 /// A source document.
@@ -26,6 +36,11 @@ impl Article {
         let source = source.into();
         Article { id: id.into(), title: title_of(&source), source }
     }
+
+    /// An article with an explicit title (plain text without a `# ` heading, JSON corpora).
+    pub fn with_title(id: impl Into<String>, title: impl Into<String>, source: impl Into<String>) -> Self {
+        Article { id: id.into(), title: title.into(), source: source.into() }
+    }
 }
 
 /// A chunk and how well it matched.
@@ -35,44 +50,149 @@ pub struct Retrieved {
     pub score: f32,
 }
 
+/// Which ranking answers a search.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Retriever {
+    /// BM25 and vector rankings fused by reciprocal rank (the default).
+    #[default]
+    Hybrid,
+    /// Lexical only.
+    Bm25,
+    /// Vector only.
+    Vector,
+}
+
+impl std::str::FromStr for Retriever {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "hybrid" => Ok(Retriever::Hybrid),
+            "bm25" => Ok(Retriever::Bm25),
+            "vector" => Ok(Retriever::Vector),
+            other => Err(format!("unknown retriever `{other}` (expected hybrid, bm25 or vector)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Retriever {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Retriever::Hybrid => "hybrid",
+            Retriever::Bm25 => "bm25",
+            Retriever::Vector => "vector",
+        })
+    }
+}
+
+/// Tuning for retrieval.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchConfig {
+    pub retriever: Retriever,
+    /// Each ranking contributes this many candidates per requested result to the fusion.
+    pub candidates_per_result: usize,
+    /// The reciprocal-rank-fusion constant: a hit at rank r scores `weight / (rrf_k + r)`.
+    pub rrf_k: f32,
+    /// Weight of the lexical ranking in the fusion (the vector ranking has weight 1).
+    pub bm25_weight: f32,
+}
+
+impl Default for SearchConfig {
+    fn default() -> Self {
+        SearchConfig { retriever: Retriever::Hybrid, candidates_per_result: 4, rrf_k: 60.0, bm25_weight: 1.0 }
+    }
+}
+
+/// What went wrong changing the knowledge base. Nothing was changed.
+#[derive(Debug, Error, PartialEq)]
+pub enum KnowledgeError {
+    /// An embedding does not fit the index.
+    #[error(transparent)]
+    Embedding(#[from] EmbeddingError),
+    /// The embeddings do not match the chunks they were made for.
+    #[error("{found} embeddings were supplied for {expected} new chunks")]
+    EmbeddingCount { expected: usize, found: usize },
+}
+
 /// What [`KnowledgeBase::check_consistency`] found wrong.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConsistencyReport {
-    /// Chunks an article should have that the index lacks.
+    /// Chunks the articles produce that the vector index lacks.
     pub missing_from_index: usize,
-    /// Indexed entries that belong to no current chunk.
+    /// Vector-index entries that belong to no current chunk.
     pub stale_in_index: usize,
+    /// Chunks the articles produce that the lexical index lacks.
+    pub missing_from_lexical: usize,
+    /// Lexical entries that belong to no current chunk.
+    pub stale_in_lexical: usize,
 }
 
 impl ConsistencyReport {
     pub fn is_consistent(&self) -> bool {
-        self.missing_from_index == 0 && self.stale_in_index == 0
+        *self == ConsistencyReport::default()
     }
 }
 
-/// Articles + chunks + embeddings + index.
-pub struct KnowledgeBase<E: Embedder = HashEmbedder> {
-    embedder: E,
-    chunk_config: ChunkConfig,
-    index_config: IndexConfig,
-    articles: BTreeMap<String, Article>,
-    chunks: BTreeMap<String, Chunk>,
-    embeddings: BTreeMap<String, Embedding>,
-    index: VectorIndex,
+/// What an upsert changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct UpsertReport {
+    /// Chunks new or changed (embedded and indexed).
+    pub chunks_added: usize,
+    /// Chunks that no longer exist (removed from both indexes).
+    pub chunks_removed: usize,
+    /// Chunks whose content did not change (kept with their vectors).
+    pub chunks_kept: usize,
 }
 
-impl<E: Embedder> KnowledgeBase<E> {
+/// An upsert waiting for its embeddings: see [`KnowledgeBase::prepare_upsert`].
+#[derive(Clone, Debug)]
+pub struct PreparedUpsert {
+    articles: Vec<Article>,
+    /// Every chunk of the new articles.
+    chunks: Vec<Chunk>,
+    /// Ids of the chunks that need a vector, in the order of [`PreparedUpsert::texts_to_embed`].
+    to_embed: Vec<String>,
+    texts: Vec<String>,
+}
+
+impl PreparedUpsert {
+    /// The texts to embed, one per new or changed chunk.
+    pub fn texts_to_embed(&self) -> &[String] {
+        &self.texts
+    }
+}
+
+/// Articles + chunks + vector index + BM25 index.
+pub struct KnowledgeBase<E = HashEmbedder> {
+    embedder: E,
+    chunk_config: ChunkConfig,
+    search_config: SearchConfig,
+    articles: BTreeMap<String, Article>,
+    chunks: BTreeMap<String, Chunk>,
+    index: VectorIndex,
+    lexical: Bm25Index,
+}
+
+impl<E: BatchEmbedder> KnowledgeBase<E> {
     pub fn new(embedder: E) -> Self {
-        let index = VectorIndex::build(embedder.id(), embedder.dim(), Vec::new(), &IndexConfig::default())
-            .expect("an empty index always builds");
+        Self::with_config(embedder, ChunkConfig::default(), IndexConfig::default(), SearchConfig::default())
+    }
+
+    pub fn with_config(
+        embedder: E,
+        chunk_config: ChunkConfig,
+        index_config: IndexConfig,
+        search_config: SearchConfig,
+    ) -> Self {
+        let index = VectorIndex::new(embedder.id(), embedder.dim(), &index_config);
         KnowledgeBase {
             embedder,
-            chunk_config: ChunkConfig::default(),
-            index_config: IndexConfig::default(),
+            chunk_config,
+            search_config,
             articles: BTreeMap::new(),
             chunks: BTreeMap::new(),
-            embeddings: BTreeMap::new(),
             index,
+            lexical: Bm25Index::new(Bm25Config::default()),
         }
     }
 
@@ -80,66 +200,196 @@ impl<E: Embedder> KnowledgeBase<E> {
         &self.embedder
     }
 
+    pub fn search_config(&self) -> &SearchConfig {
+        &self.search_config
+    }
+
+    pub fn set_retriever(&mut self, retriever: Retriever) {
+        self.search_config.retriever = retriever;
+    }
+
     pub fn articles(&self) -> impl Iterator<Item = &Article> {
         self.articles.values()
+    }
+
+    pub fn article(&self, id: &str) -> Option<&Article> {
+        self.articles.get(id)
     }
 
     pub fn chunk_count(&self) -> usize {
         self.chunks.len()
     }
 
+    pub fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        self.chunks.values()
+    }
+
+    pub fn chunk(&self, id: &str) -> Option<&Chunk> {
+        self.chunks.get(id)
+    }
+
     pub fn chunks_of<'a>(&'a self, article_id: &'a str) -> impl Iterator<Item = &'a Chunk> + 'a {
         self.chunks.values().filter(move |c| c.article_id == article_id)
     }
 
-    /// Adds or replaces articles and brings chunks, embeddings and the index up to date in the
-    /// same call. Chunks whose content did not change keep their embeddings.
-    pub fn upsert_articles(&mut self, articles: impl IntoIterator<Item = Article>) -> Result<(), EmbeddingError> {
-        for article in articles {
-            self.chunks.retain(|_, c| c.article_id != article.id);
+    pub fn vector_index(&self) -> &VectorIndex {
+        &self.index
+    }
+
+    /// Step one of an upsert: chunks the articles and lists the chunks that need a vector
+    /// (those not indexed yet). Changes nothing.
+    pub fn prepare_upsert(&self, articles: impl IntoIterator<Item = Article>) -> PreparedUpsert {
+        let articles: Vec<Article> = articles.into_iter().collect();
+        let mut chunks = Vec::new();
+        let mut to_embed = Vec::new();
+        let mut texts = Vec::new();
+        let mut seen = BTreeSet::new();
+        for article in &articles {
             for chunk in chunk_article(&article.id, &article.source, &self.chunk_config) {
-                self.chunks.insert(chunk.id.clone(), chunk);
+                if !self.index.contains(&chunk.id) && seen.insert(chunk.id.clone()) {
+                    to_embed.push(chunk.id.clone());
+                    texts.push(chunk.search_text());
+                }
+                chunks.push(chunk);
             }
+        }
+        PreparedUpsert { articles, chunks, to_embed, texts }
+    }
+
+    /// Step two: applies a prepared upsert with the embeddings of its
+    /// [`PreparedUpsert::texts_to_embed`], in order. Articles, chunks and both indexes change
+    /// together; on error nothing changes.
+    pub fn commit_upsert(
+        &mut self,
+        prepared: PreparedUpsert,
+        embeddings: Vec<Embedding>,
+    ) -> Result<UpsertReport, KnowledgeError> {
+        if embeddings.len() != prepared.to_embed.len() {
+            return Err(KnowledgeError::EmbeddingCount { expected: prepared.to_embed.len(), found: embeddings.len() });
+        }
+        for embedding in &embeddings {
+            if embedding.embedder != self.index.embedder() {
+                return Err(EmbeddingError::WrongEmbedder {
+                    expected: self.index.embedder().to_string(),
+                    found: embedding.embedder.clone(),
+                }
+                .into());
+            }
+            if embedding.vector.len() != self.index.dim() {
+                return Err(EmbeddingError::WrongDimension {
+                    expected: self.index.dim(),
+                    found: embedding.vector.len(),
+                }
+                .into());
+            }
+        }
+
+        // Validated: from here on nothing fails.
+        let article_ids: BTreeSet<&str> = prepared.articles.iter().map(|a| a.id.as_str()).collect();
+        let new_ids: BTreeSet<&str> = prepared.chunks.iter().map(|c| c.id.as_str()).collect();
+        let old_ids: Vec<String> = self
+            .chunks
+            .values()
+            .filter(|c| article_ids.contains(c.article_id.as_str()))
+            .map(|c| c.id.clone())
+            .collect();
+        let mut report = UpsertReport::default();
+        for id in &old_ids {
+            if new_ids.contains(id.as_str()) {
+                report.chunks_kept += 1;
+            } else {
+                self.chunks.remove(id);
+                self.index.remove(id);
+                self.lexical.remove(id);
+                report.chunks_removed += 1;
+            }
+        }
+        for (id, embedding) in prepared.to_embed.iter().zip(embeddings) {
+            self.index.insert(id, embedding).expect("validated above");
+        }
+        for chunk in prepared.chunks {
+            if !self.lexical.contains(&chunk.id) {
+                self.lexical.insert(&chunk.id, &chunk.search_text());
+            }
+            if !old_ids.contains(&chunk.id) {
+                report.chunks_added += 1;
+            }
+            self.chunks.insert(chunk.id.clone(), chunk);
+        }
+        for article in prepared.articles {
             self.articles.insert(article.id.clone(), article);
         }
-        self.rebuild_index()
+        if self.index.needs_merge() {
+            self.index = self.index.merged();
+        }
+        Ok(report)
     }
 
     /// Removes an article with its chunks and index entries.
-    pub fn remove_article(&mut self, article_id: &str) -> Result<bool, EmbeddingError> {
+    pub fn remove_article(&mut self, article_id: &str) -> bool {
         if self.articles.remove(article_id).is_none() {
-            return Ok(false);
+            return false;
         }
-        self.chunks.retain(|_, c| c.article_id != article_id);
-        self.rebuild_index()?;
-        Ok(true)
+        let ids: Vec<String> = self.chunks_of(article_id).map(|c| c.id.clone()).collect();
+        for id in ids {
+            self.chunks.remove(&id);
+            self.index.remove(&id);
+            self.lexical.remove(&id);
+        }
+        true
     }
 
-    fn rebuild_index(&mut self) -> Result<(), EmbeddingError> {
-        self.embeddings.retain(|id, _| self.chunks.contains_key(id));
-        for (id, chunk) in &self.chunks {
-            if !self.embeddings.contains_key(id) {
-                self.embeddings.insert(id.clone(), self.embedder.embed(&chunk.search_text()));
-            }
-        }
-        let items = self.embeddings.iter().map(|(id, e)| (id.clone(), e.clone())).collect();
-        self.index = VectorIndex::build(self.embedder.id(), self.embedder.dim(), items, &self.index_config)?;
-        Ok(())
-    }
-
-    /// Compares the index with the chunks the articles produce now.
+    /// Compares both indexes with the chunks the articles produce now.
     pub fn check_consistency(&self) -> ConsistencyReport {
-        let expected: std::collections::BTreeSet<String> = self
+        let expected: BTreeSet<String> = self
             .articles
             .values()
             .flat_map(|a| chunk_article(&a.id, &a.source, &self.chunk_config))
             .map(|c| c.id)
             .collect();
-        let indexed: std::collections::BTreeSet<&String> = self.embeddings.keys().collect();
+        let indexed: BTreeSet<String> = self.index.ids().into_iter().collect();
+        let lexical: BTreeSet<&String> = self.lexical.ids().collect();
         ConsistencyReport {
-            missing_from_index: expected.iter().filter(|id| !indexed.contains(id)).count(),
-            stale_in_index: indexed.iter().filter(|id| !expected.contains(**id)).count(),
+            missing_from_index: expected.iter().filter(|id| !indexed.contains(*id)).count(),
+            stale_in_index: indexed.iter().filter(|id| !expected.contains(*id)).count(),
+            missing_from_lexical: expected.iter().filter(|id| !lexical.contains(id)).count(),
+            stale_in_lexical: lexical.iter().filter(|id| !expected.contains(**id)).count(),
         }
+    }
+
+    /// Fuses the rankings for `query` whose vector is `query_embedding` (made by the same
+    /// embedder; see [`KnowledgeBase::search`] for local embedders).
+    pub fn search_embedded(
+        &self,
+        query: &str,
+        query_embedding: &Embedding,
+        k: usize,
+    ) -> Result<Vec<Retrieved>, EmbeddingError> {
+        let config = &self.search_config;
+        let depth = k * config.candidates_per_result.max(1);
+        let ranked: Vec<(String, f32)> = match config.retriever {
+            Retriever::Vector => self.index.search(query_embedding, k)?.into_iter().map(|h| (h.id, h.score)).collect(),
+            Retriever::Bm25 => self.lexical.search(query, k),
+            Retriever::Hybrid => {
+                let vector = self.index.search(query_embedding, depth)?;
+                let lexical = self.lexical.search(query, depth);
+                let mut fused: HashMap<String, f32> = HashMap::new();
+                for (rank, hit) in vector.iter().enumerate() {
+                    *fused.entry(hit.id.clone()).or_default() += 1.0 / (config.rrf_k + rank as f32 + 1.0);
+                }
+                for (rank, (id, _)) in lexical.iter().enumerate() {
+                    *fused.entry(id.clone()).or_default() += config.bm25_weight / (config.rrf_k + rank as f32 + 1.0);
+                }
+                let mut fused: Vec<(String, f32)> = fused.into_iter().collect();
+                fused.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+                fused.truncate(k);
+                fused
+            }
+        };
+        Ok(ranked
+            .into_iter()
+            .filter_map(|(id, score)| Some(Retrieved { chunk: self.chunks.get(&id)?.clone(), score }))
+            .collect())
     }
 
     /// The other chunks of the same article section (same heading path), in article order.
@@ -153,17 +403,12 @@ impl<E: Embedder> KnowledgeBase<E> {
         siblings
     }
 
-    /// Like [`KnowledgeBase::search`], but a hit brings the rest of its section along when the
-    /// section is small (at most `max_section` chunks): a list or an argument split across two
-    /// chunks by the size limit is read whole. Siblings follow their hit, with its score.
-    pub fn search_with_sections(
-        &self,
-        query: &str,
-        k: usize,
-        max_section: usize,
-    ) -> Result<Vec<Retrieved>, EmbeddingError> {
+    /// Adds to `hits` the rest of each hit's section when the section is small (at most
+    /// `max_section` chunks): a list or an argument split across two chunks by the size limit
+    /// is read whole. Siblings follow their hit, with its score.
+    pub fn with_sections(&self, hits: Vec<Retrieved>, max_section: usize) -> Vec<Retrieved> {
         let mut out: Vec<Retrieved> = Vec::new();
-        for hit in self.search(query, k)? {
+        for hit in hits {
             if out.iter().any(|r| r.chunk.id == hit.chunk.id) {
                 continue;
             }
@@ -178,21 +423,60 @@ impl<E: Embedder> KnowledgeBase<E> {
                 }
             }
         }
-        Ok(out)
+        out
+    }
+}
+
+impl<E: Embedder> KnowledgeBase<E> {
+    /// Adds or replaces articles and brings chunks and both indexes up to date in the same
+    /// call. Chunks whose content did not change keep their vectors.
+    pub fn upsert_articles(
+        &mut self,
+        articles: impl IntoIterator<Item = Article>,
+    ) -> Result<UpsertReport, KnowledgeError> {
+        let prepared = self.prepare_upsert(articles);
+        let embeddings = prepared.texts.iter().map(|t| self.embedder.embed(t)).collect();
+        self.commit_upsert(prepared, embeddings)
     }
 
-    /// The `k` chunks nearest to `query`, best first.
+    /// Rebuilds whatever [`KnowledgeBase::check_consistency`] finds out of step: re-chunks
+    /// every article, embeds chunks the index lacks, drops entries no article produces.
+    pub fn repair(&mut self) -> Result<ConsistencyReport, KnowledgeError> {
+        let found = self.check_consistency();
+        if found.is_consistent() {
+            return Ok(found);
+        }
+        let articles: Vec<Article> = self.articles.values().cloned().collect();
+        let expected: BTreeSet<String> =
+            articles.iter().flat_map(|a| chunk_article(&a.id, &a.source, &self.chunk_config)).map(|c| c.id).collect();
+        for id in self.index.ids() {
+            if !expected.contains(&id) {
+                self.index.remove(&id);
+            }
+        }
+        let stale: Vec<String> = self.lexical.ids().filter(|id| !expected.contains(*id)).cloned().collect();
+        for id in stale {
+            self.lexical.remove(&id);
+        }
+        self.chunks.retain(|id, _| expected.contains(id));
+        self.upsert_articles(articles)?;
+        Ok(found)
+    }
+
+    /// The `k` best chunks for `query`, best first, by the configured [`Retriever`].
     pub fn search(&self, query: &str, k: usize) -> Result<Vec<Retrieved>, EmbeddingError> {
         let embedding = self.embedder.embed(query);
-        Ok(self
-            .index
-            .search(&embedding, k)?
-            .into_iter()
-            .filter_map(|hit| {
-                let chunk = self.chunks.get(&hit.id)?.clone();
-                Some(Retrieved { chunk, score: hit.score })
-            })
-            .collect())
+        self.search_embedded(query, &embedding, k)
+    }
+
+    /// [`KnowledgeBase::search`] followed by [`KnowledgeBase::with_sections`].
+    pub fn search_with_sections(
+        &self,
+        query: &str,
+        k: usize,
+        max_section: usize,
+    ) -> Result<Vec<Retrieved>, EmbeddingError> {
+        Ok(self.with_sections(self.search(query, k)?, max_section))
     }
 }
 
@@ -257,37 +541,111 @@ mod tests {
         let kb = kb();
         assert_eq!(kb.chunk_count(), 3);
         assert!(kb.check_consistency().is_consistent());
-        let hits = kb.search("how much faster do firms with a written plan grow", 1).unwrap();
-        assert_eq!(hits.len(), 1);
-        assert!(hits[0].chunk.body.contains("30% faster"));
+        for retriever in [Retriever::Hybrid, Retriever::Bm25, Retriever::Vector] {
+            let mut kb = kb.clone_for_test();
+            kb.set_retriever(retriever);
+            let hits = kb.search("how much faster do firms with a written plan grow", 1).unwrap();
+            assert_eq!(hits.len(), 1, "{retriever}");
+            assert!(hits[0].chunk.body.contains("30% faster"), "{retriever}");
+        }
     }
 
     #[test]
-    fn editing_and_removing_keep_the_index_in_step() {
+    fn editing_re_embeds_only_changed_chunks_and_old_text_is_gone() {
         let mut kb = kb();
-        kb.upsert_articles([Article::new("cash", "# Cash\n\nInvoice promptly and chase late payers.\n")]).unwrap();
+        let report = kb
+            .upsert_articles([Article::new(
+                "plan",
+                "# Planning\n\n## Numbers\n\nFirms with a formal written plan grew 30% faster.\n\n## Steps\n\n1. Talk to customers first.\n",
+            )])
+            .unwrap();
+        assert_eq!(report, UpsertReport { chunks_added: 1, chunks_removed: 1, chunks_kept: 1 });
         assert_eq!(kb.chunk_count(), 3);
-        assert!(kb.search("late payers invoice", 1).unwrap()[0].chunk.body.contains("chase"));
-        assert!(kb.search("thirteen weeks forecast", 5).unwrap().iter().all(|r| !r.chunk.body.contains("thirteen")));
-        assert!(kb.remove_article("plan").unwrap());
-        assert_eq!(kb.chunk_count(), 1);
-        assert!(!kb.remove_article("plan").unwrap());
+        for retriever in [Retriever::Bm25, Retriever::Vector, Retriever::Hybrid] {
+            kb.set_retriever(retriever);
+            let hits = kb.search("conduct market research", 5).unwrap();
+            assert!(hits.iter().all(|r| !r.chunk.body.contains("Conduct market research")), "{retriever}");
+        }
+        assert!(kb.search("talk to customers", 1).unwrap()[0].chunk.body.contains("Talk to customers"));
         assert!(kb.check_consistency().is_consistent());
     }
 
     #[test]
-    fn consistency_check_detects_a_stale_index() {
+    fn deleting_an_article_removes_it_from_every_index() {
         let mut kb = kb();
-        // Simulate bug 1: an article changed behind the index's back.
+        assert!(kb.remove_article("plan"));
+        assert!(!kb.remove_article("plan"));
+        assert_eq!(kb.chunk_count(), 1);
+        for retriever in [Retriever::Bm25, Retriever::Vector, Retriever::Hybrid] {
+            kb.set_retriever(retriever);
+            assert!(kb
+                .search("formal written plan 30% faster", 5)
+                .unwrap()
+                .iter()
+                .all(|r| r.chunk.article_id == "cash"));
+        }
+        assert!(kb.check_consistency().is_consistent());
+    }
+
+    #[test]
+    fn two_step_upsert_validates_before_changing_anything() {
+        let mut kb = kb();
+        let prepared = kb.prepare_upsert([Article::new("tax", "# Tax\n\nFile sales tax every quarter.\n")]);
+        assert_eq!(prepared.texts_to_embed().len(), 1);
+        let err = kb.commit_upsert(prepared.clone(), vec![]).unwrap_err();
+        assert_eq!(err, KnowledgeError::EmbeddingCount { expected: 1, found: 0 });
+        let wrong = HashEmbedder::new(8).embed("x");
+        assert!(matches!(kb.commit_upsert(prepared.clone(), vec![wrong]), Err(KnowledgeError::Embedding(_))));
+        assert!(kb.article("tax").is_none(), "a failed commit changes nothing");
+        assert_eq!(kb.chunk_count(), 3);
+        let embeddings = prepared.texts_to_embed().iter().map(|t| kb.embedder().embed(t)).collect();
+        kb.commit_upsert(prepared, embeddings).unwrap();
+        assert_eq!(kb.search("sales tax quarter", 1).unwrap()[0].chunk.article_id, "tax");
+    }
+
+    #[test]
+    fn consistency_check_detects_and_repair_fixes_a_stale_index() {
+        let mut kb = kb();
+        // Simulate bug 1: an article changed behind the indexes' back.
         kb.articles.get_mut("cash").unwrap().source = "# Cash\n\nSomething else entirely.\n".into();
         let report = kb.check_consistency();
-        assert_eq!(report, ConsistencyReport { missing_from_index: 1, stale_in_index: 1 });
+        assert_eq!(
+            report,
+            ConsistencyReport {
+                missing_from_index: 1,
+                stale_in_index: 1,
+                missing_from_lexical: 1,
+                stale_in_lexical: 1
+            }
+        );
+        assert_eq!(kb.repair().unwrap(), report);
+        assert!(kb.check_consistency().is_consistent());
+        assert!(kb.search("something else entirely", 1).unwrap()[0].chunk.body.contains("Something else"));
+        assert_eq!(kb.chunk_count(), 3);
+    }
+
+    #[test]
+    fn hybrid_finds_what_either_ranking_finds() {
+        let mut kb = KnowledgeBase::new(HashEmbedder::default());
+        kb.upsert_articles([
+            Article::new("a", "# A\n\nThe thirteen-week forecast keeps surprises small.\n"),
+            Article::new("b", "# B\n\nHire slowly and train well.\n"),
+            Article::new("c", "# C\n\nPricing below cost is a slow way to close.\n"),
+        ])
+        .unwrap();
+        let hits = kb.search("thirteen-week forecast", 3).unwrap();
+        assert_eq!(hits[0].chunk.article_id, "a");
+        assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
     }
 
     #[test]
     fn a_hit_brings_the_rest_of_a_small_section() {
-        let mut kb = KnowledgeBase::new(HashEmbedder::default());
-        kb.chunk_config = ChunkConfig { max_chars: 60 };
+        let mut kb = KnowledgeBase::with_config(
+            HashEmbedder::default(),
+            ChunkConfig { max_chars: 60 },
+            IndexConfig::default(),
+            SearchConfig::default(),
+        );
         kb.upsert_articles([Article::new(
             "plan",
             "# Plan\n\n## Steps\n\n1. Conduct market research with real customers.\n2. Work out your costs line by line.\n\n## Other\n\nUnrelated text about weather.\n",
@@ -303,6 +661,14 @@ mod tests {
     }
 
     #[test]
+    fn retriever_names_parse_and_print() {
+        for r in [Retriever::Hybrid, Retriever::Bm25, Retriever::Vector] {
+            assert_eq!(r.to_string().parse::<Retriever>().unwrap(), r);
+        }
+        assert!("dense".parse::<Retriever>().is_err());
+    }
+
+    #[test]
     fn memory_bank_returns_related_statements_only() {
         let bank = MemoryBank::new(
             HashEmbedder::default(),
@@ -311,5 +677,13 @@ mod tests {
         let hits = bank.search("what happened with the oven", 5);
         assert_eq!(hits.len(), 1);
         assert!(hits[0].0.contains("oven"));
+    }
+
+    impl KnowledgeBase {
+        fn clone_for_test(&self) -> KnowledgeBase {
+            let mut copy = KnowledgeBase::new(HashEmbedder::default());
+            copy.upsert_articles(self.articles.values().cloned()).unwrap();
+            copy
+        }
     }
 }

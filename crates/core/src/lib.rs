@@ -19,6 +19,7 @@
 //! - [`prompt`]: prompt assembly in a designed, tested order.
 //! - [`store`]: the storage trait and an in-memory implementation.
 
+pub mod bm25;
 pub mod chat;
 pub mod chunk;
 pub mod embed;
