@@ -4,13 +4,17 @@
 //! what the app would answer with the offline backend. Later issues add `eval`, `bench`, `chat`
 //! and `bundle`.
 
+mod bench;
+mod eval;
 mod remote;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use persona_core::embed::HashEmbedder;
-use persona_core::knowledge::{KnowledgeBase, MemoryBank};
+use persona_core::embed::{Embedder, Embedding, HashEmbedder};
+use persona_core::index::IndexConfig;
+use persona_core::knowledge::{KnowledgeBase, MemoryBank, Retriever, SearchConfig};
 use persona_core::turn::{offline_turn, RetrievalConfig};
 use persona_model::EndpointConfig;
 
@@ -51,10 +55,167 @@ enum Command {
     },
     /// List the demo articles and how many passages each was chunked into.
     Articles,
+    /// Evaluate the engine on a test set.
+    Eval {
+        #[command(subcommand)]
+        what: EvalCommand,
+    },
+    /// Measure the engine's building blocks.
+    Bench {
+        #[command(subcommand)]
+        what: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum EvalCommand {
+    /// Retrieval quality: hit@k and MRR of the answer passage for a set of questions.
+    Retrieval {
+        /// A folder of .md/.txt files, or a JSONL file of {"id","title","text"}.
+        #[arg(long)]
+        corpus: PathBuf,
+        /// JSONL of {"id","question","answer_contains":[...]}.
+        #[arg(long)]
+        queries: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        k: usize,
+        /// hybrid (BM25 + vectors, the default), bm25 or vector.
+        #[arg(long, default_value = "hybrid")]
+        retriever: Retriever,
+        /// `hash` (built-in, 384 dims), `hash:<dims>`, or `openai:<model>` for an
+        /// OpenAI-compatible `/v1/embeddings` endpoint (with `--endpoint` and `--dim`).
+        #[arg(long, default_value = "hash")]
+        embedder: String,
+        /// Base URL of the embeddings endpoint, for `--embedder openai:<model>`.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// Dimension of the remote embedder's vectors.
+        #[arg(long)]
+        dim: Option<usize>,
+        /// The environment variable that holds the endpoint's API key.
+        #[arg(long, default_value = "PERSONA_API_KEY")]
+        api_key_env: String,
+        /// Hybrid fusion: the reciprocal-rank constant (default from the engine).
+        #[arg(long)]
+        rrf_k: Option<f32>,
+        /// Hybrid fusion: the weight of the BM25 ranking against the vector ranking's 1.
+        #[arg(long)]
+        bm25_weight: Option<f32>,
+        /// Hybrid fusion: candidates taken from each ranking per requested result.
+        #[arg(long)]
+        candidates: Option<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The vector index on synthetic clustered unit vectors.
+    Index {
+        #[arg(long, default_value_t = 10_000)]
+        n: usize,
+        #[arg(long, default_value_t = 384)]
+        dim: usize,
+        #[arg(long, default_value_t = 64)]
+        clusters: usize,
+        /// Held-out queries to time.
+        #[arg(long, default_value_t = 200)]
+        queries: usize,
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long)]
+        ef_construction: Option<usize>,
+        #[arg(long)]
+        ef_search: Option<usize>,
+    },
+}
+
+/// A local embedder named on the command line.
+fn local_embedder(name: &str) -> Result<HashEmbedder, String> {
+    match name.split_once(':') {
+        None if name == "hash" => Ok(HashEmbedder::default()),
+        Some(("hash", dims)) => match dims.parse::<usize>() {
+            Ok(dims) if dims > 0 => Ok(HashEmbedder::new(dims)),
+            _ => Err(format!("`{dims}` is not a dimension count")),
+        },
+        _ => Err(format!("unknown embedder `{name}` (expected `hash` or `hash:<dims>`)")),
+    }
+}
+
+impl eval::QueryEmbedder for HashEmbedder {
+    fn embed_chunks(&self, texts: &[String]) -> Result<Vec<Embedding>, String> {
+        Ok(texts.iter().map(|t| self.embed(t)).collect())
+    }
+
+    fn embed_queries(knowledge: &KnowledgeBase<Self>, texts: &[String]) -> Result<Vec<Embedding>, String> {
+        Ok(texts.iter().map(|t| knowledge.embed_query(t)).collect())
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match cli.command {
+        Command::Eval {
+            what:
+                EvalCommand::Retrieval {
+                    corpus,
+                    queries,
+                    k,
+                    retriever,
+                    embedder,
+                    endpoint,
+                    dim,
+                    api_key_env,
+                    rrf_k,
+                    bm25_weight,
+                    candidates,
+                },
+        } => {
+            let result = (|| {
+                let articles = eval::load_corpus(&corpus)?;
+                let queries = eval::load_queries(&queries)?;
+                let defaults = SearchConfig::default();
+                let search = SearchConfig {
+                    retriever,
+                    rrf_k: rrf_k.unwrap_or(defaults.rrf_k),
+                    bm25_weight: bm25_weight.unwrap_or(defaults.bm25_weight),
+                    candidates_per_result: candidates.unwrap_or(defaults.candidates_per_result),
+                };
+                match embedder.strip_prefix("openai:") {
+                    Some(model) => {
+                        let endpoint = endpoint.ok_or("`--embedder openai:<model>` needs `--endpoint URL`")?;
+                        let dim = dim.ok_or("`--embedder openai:<model>` needs `--dim N`")?;
+                        let mut config = EndpointConfig::new(endpoint, model);
+                        if let Ok(key) = std::env::var(&api_key_env) {
+                            config = config.with_api_key(key);
+                        }
+                        let embedder = remote::RemoteEmbedder::new(config, dim)?;
+                        eval::run(embedder, articles, &queries, k, search)
+                    }
+                    None => eval::run(local_embedder(&embedder)?, articles, &queries, k, search),
+                }
+            })();
+            return match result {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Bench {
+            what: BenchCommand::Index { n, dim, clusters, queries, seed, ef_construction, ef_search },
+        } => {
+            let defaults = IndexConfig::default();
+            let config = IndexConfig {
+                ef_construction: ef_construction.unwrap_or(defaults.ef_construction),
+                ef_search: ef_search.unwrap_or(defaults.ef_search),
+                ..defaults
+            };
+            bench::run(&bench::BenchArgs { n, dim, clusters, queries, seed, config });
+            return ExitCode::SUCCESS;
+        }
+        _ => {}
+    }
     let persona = persona_demo::jane();
     let mut knowledge = KnowledgeBase::new(HashEmbedder::default());
     if let Err(error) = knowledge.upsert_articles(persona_demo::articles()) {
@@ -115,6 +276,7 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
+        Command::Eval { .. } | Command::Bench { .. } => unreachable!("handled above"),
         Command::Articles => {
             for article in knowledge.articles() {
                 println!(

@@ -315,24 +315,34 @@ impl VectorIndex {
     /// Exact search over every live vector (the reference for recall, and a fallback).
     pub fn search_exact(&self, query: &Embedding, k: usize) -> Result<Vec<Hit>, EmbeddingError> {
         check(&self.embedder, self.dim, query)?;
-        let mut hits: Vec<Hit> = Vec::with_capacity(self.len());
+        // Score first, name later: only the k winners get their ids cloned.
+        let mut scored: Vec<(f32, Location)> = Vec::with_capacity(self.base_ids.len() + self.delta.len());
         for (pid, point) in self.base.iter() {
-            let id = &self.base_ids[self.base.values[pid.into_inner() as usize] as usize];
-            if !self.tombstones.contains(id) {
-                hits.push(Hit { id: id.clone(), score: dot(&query.vector, &point.0) });
-            }
+            let slot = self.base.values[pid.into_inner() as usize];
+            scored.push((dot(&query.vector, &point.0), Location::Base(slot)));
         }
-        for (id, vector) in &self.delta {
-            hits.push(Hit { id: id.clone(), score: dot(&query.vector, &vector.0) });
+        for (position, (_, vector)) in self.delta.iter().enumerate() {
+            scored.push((dot(&query.vector, &vector.0), Location::Delta(position)));
         }
-        let k = k.min(hits.len());
+        let id_of = |location: &Location| match location {
+            Location::Base(slot) => &self.base_ids[*slot as usize],
+            Location::Delta(position) => &self.delta[*position].0,
+        };
+        if !self.tombstones.is_empty() {
+            scored.retain(|(_, l)| !matches!(l, Location::Base(_)) || !self.tombstones.contains(id_of(l)));
+        }
+        let k = k.min(scored.len());
         if k == 0 {
             return Ok(Vec::new());
         }
-        hits.select_nth_unstable_by(k - 1, |a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        hits.truncate(k);
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        Ok(hits)
+        let order =
+            |a: &(f32, Location), b: &(f32, Location)| b.0.total_cmp(&a.0).then_with(|| id_of(&a.1).cmp(id_of(&b.1)));
+        if k < scored.len() {
+            scored.select_nth_unstable_by(k - 1, order);
+            scored.truncate(k);
+        }
+        scored.sort_by(order);
+        Ok(scored.iter().map(|(score, l)| Hit { id: id_of(l).clone(), score: *score }).collect())
     }
 
     /// The index as bytes: `PEVI`, the format version (u16, little-endian), a postcard body.

@@ -43,6 +43,9 @@ impl Article {
     }
 }
 
+/// The query weight of a term no chunk contains (see [`KnowledgeBase::embed_query`]).
+pub const UNSEEN_TERM_WEIGHT: f32 = 0.5;
+
 /// A chunk and how well it matched.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Retrieved {
@@ -465,6 +468,25 @@ impl<E: Embedder> KnowledgeBase<E> {
 
     /// The `k` best chunks for `query`, best first, by the configured [`Retriever`].
     pub fn search(&self, query: &str, k: usize) -> Result<Vec<Retrieved>, EmbeddingError> {
+        let embedding = self.embed_query(query);
+        self.search_embedded(query, &embedding, k)
+    }
+
+    /// The query's vector, its terms weighted by their IDF in this corpus.
+    pub fn embed_query(&self, query: &str) -> Embedding {
+        // Terms the corpus never uses can only match by hash collision or shared trigrams:
+        // they get a small fixed weight rather than the (maximal) IDF of an unseen word.
+        self.embedder.embed_query(query, &|term| {
+            if self.lexical.document_frequency(term) == 0 {
+                UNSEEN_TERM_WEIGHT
+            } else {
+                self.lexical.idf(term)
+            }
+        })
+    }
+
+    #[doc(hidden)]
+    pub fn search_unweighted(&self, query: &str, k: usize) -> Result<Vec<Retrieved>, EmbeddingError> {
         let embedding = self.embedder.embed(query);
         self.search_embedded(query, &embedding, k)
     }
@@ -479,6 +501,10 @@ impl<E: Embedder> KnowledgeBase<E> {
         Ok(self.with_sections(self.search(query, k)?, max_section))
     }
 }
+
+/// Memories less similar than this to the question are not recalled: hashed features collide,
+/// so unrelated statements score small positive values by chance.
+pub const MIN_MEMORY_SIMILARITY: f32 = 0.1;
 
 /// A small collection of statements searched exactly (the persona's memories and profile).
 /// Exact search is right at this size: a few hundred vectors take microseconds.
@@ -514,7 +540,7 @@ impl<E: Embedder> MemoryBank<E> {
             .items
             .iter()
             .map(|(s, e)| (s.clone(), dot(&q.vector, &e.vector)))
-            .filter(|(_, score)| *score > 0.0)
+            .filter(|(_, score)| *score >= MIN_MEMORY_SIMILARITY)
             .collect();
         scored.sort_by(|a, b| b.1.total_cmp(&a.1));
         scored.truncate(k);

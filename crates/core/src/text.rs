@@ -73,23 +73,14 @@ pub fn terms(text: &str) -> Vec<String> {
     words(text).into_iter().filter(|w| !is_stopword(w)).map(|w| stem(&w)).collect()
 }
 
-/// A deliberately light suffix stripper (plural and common verb endings). It only needs to be
-/// consistent between queries and documents, not linguistically right.
+/// The English Snowball (Porter2) stem of a lower-case word, from the `rust-stemmers` crate
+/// (the stemmer tantivy uses). Words with digits ("16%", "2024") are kept as they are.
 pub fn stem(word: &str) -> String {
-    if word.chars().any(|c| c.is_ascii_digit()) || word.chars().count() <= 3 {
+    if word.chars().any(|c| c.is_ascii_digit()) {
         return word.to_string();
     }
-    for suffix in ["ing", "ies", "ed", "es", "s"] {
-        if let Some(base) = word.strip_suffix(suffix) {
-            if base.chars().count() >= 3 && !word.ends_with("ss") {
-                return match suffix {
-                    "ies" => format!("{base}y"),
-                    _ => base.to_string(),
-                };
-            }
-        }
-    }
-    word.to_string()
+    let stemmer = rust_stemmers::Stemmer::create(rust_stemmers::Algorithm::English);
+    stemmer.stem(word).into_owned()
 }
 
 /// Splits prose into sentences. A sentence ends at `.`, `!` or `?` followed by whitespace and
@@ -206,8 +197,9 @@ mod tests {
 
     #[test]
     fn terms_drop_stopwords_and_stem() {
-        assert_eq!(terms("What are the plans for businesses?"), ["plan", "business"]);
-        assert_eq!(terms("companies hiring"), ["company", "hir"]);
+        assert_eq!(terms("What are the plans for businesses?"), ["plan", "busi"]);
+        assert_eq!(terms("companies hiring hire hired"), ["compani", "hire", "hire", "hire"]);
+        assert_eq!(terms("charging charges 30%"), ["charg", "charg", "30%"]);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //! ordered list of [`Rule`]s, each with an optional [`Match`] and a [`Reply`] that is either a
 //! text or a fault (an error status, a rate limit with `Retry-After`, a malformed body, a
 //! connection cut mid-answer), optionally delayed. Rules can be limited to `times` uses, so a
-//! test can script "fail twice, then succeed". Every request is recorded, so tests can check
+//! test can script "fail twice, then succeed". Embeddings have their own rule list
+//! ([`Script::embedding_rule`]), so a chat fault never hits them by accident. Every request is recorded, so tests can check
 //! what a client actually sent ([`FakeServer::requests`]).
 //!
 //! ```no_run

@@ -48,6 +48,14 @@ pub enum ScriptError {
         /// What is wrong with it.
         message: String,
     },
+    /// One of the embedding rules parsed but has an out-of-range value.
+    #[error("embedding rule {rule}: {message}")]
+    InvalidEmbeddingRule {
+        /// The zero-based position of the offending rule in `embedding_rules`.
+        rule: usize,
+        /// What is wrong with it.
+        message: String,
+    },
     /// A script-wide setting is out of range.
     #[error("{0}")]
     Invalid(String),
@@ -59,6 +67,13 @@ pub enum ScriptError {
 /// matches the request and that still has uses left (see [`Rule::times`]). When no rule
 /// applies the server answers with an echo: the text `echo: <last user message>` (streamed
 /// word by word when the request asks for a stream).
+///
+/// `POST /v1/embeddings` has its own list, `embedding_rules`, tried the same way (chat rules
+/// never apply to it). There `model` matches the request's model, `user_contains` matches when
+/// any input text contains the needle, and `system_contains` never matches. A `text` or
+/// `pieces` reply means the usual deterministic vectors; the faults work as for chat, and
+/// `truncated` cuts the embeddings JSON in half (its pieces are ignored). When no embedding rule
+/// applies the server answers with the vectors.
 ///
 /// # JSON format
 ///
@@ -77,6 +92,10 @@ pub enum ScriptError {
 ///     { "reply": { "type": "rate_limited", "retry_after_secs": 3 }, "times": 1 },
 ///     { "reply": { "type": "malformed", "body": "<html>oops</html>" }, "times": 1 },
 ///     { "reply": { "type": "truncated", "pieces": ["Half an ", "answ"] }, "times": 1 }
+///   ],
+///   "embedding_rules": [
+///     { "when": { "user_contains": "flaky" }, "times": 1,
+///       "reply": { "type": "error", "status": 503, "message": "overloaded" } }
 ///   ]
 /// }
 /// ```
@@ -85,9 +104,12 @@ pub enum ScriptError {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Script {
-    /// The rules, tried in order.
+    /// The rules for chat completions, tried in order.
     #[serde(default)]
     pub rules: Vec<Rule>,
+    /// The rules for embeddings, tried in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub embedding_rules: Vec<Rule>,
     /// The model ids `GET /v1/models` lists. Chat requests may name any model regardless.
     #[serde(default = "default_models")]
     pub models: Vec<String>,
@@ -106,7 +128,12 @@ fn default_embedding_dimensions() -> usize {
 
 impl Default for Script {
     fn default() -> Self {
-        Script { rules: Vec::new(), models: default_models(), embedding_dimensions: DEFAULT_EMBEDDING_DIMENSIONS }
+        Script {
+            rules: Vec::new(),
+            embedding_rules: Vec::new(),
+            models: default_models(),
+            embedding_dimensions: DEFAULT_EMBEDDING_DIMENSIONS,
+        }
     }
 }
 
@@ -116,9 +143,15 @@ impl Script {
         Script::default()
     }
 
-    /// Appends a rule (builder style).
+    /// Appends a chat rule (builder style).
     pub fn rule(mut self, rule: Rule) -> Self {
         self.rules.push(rule);
+        self
+    }
+
+    /// Appends an embeddings rule (builder style).
+    pub fn embedding_rule(mut self, rule: Rule) -> Self {
+        self.embedding_rules.push(rule);
         self
     }
 
@@ -158,6 +191,9 @@ impl Script {
         check_dimensions(self.embedding_dimensions).map_err(ScriptError::Invalid)?;
         for (index, rule) in self.rules.iter().enumerate() {
             rule.validate().map_err(|message| ScriptError::InvalidRule { rule: index, message })?;
+        }
+        for (index, rule) in self.embedding_rules.iter().enumerate() {
+            rule.validate().map_err(|message| ScriptError::InvalidEmbeddingRule { rule: index, message })?;
         }
         Ok(())
     }
@@ -298,6 +334,14 @@ impl Match {
             && contains(system, &self.system_contains)
             && contains(last_user, &self.user_contains)
     }
+
+    /// Whether an embeddings request with this model and these inputs matches: `user_contains`
+    /// must be in some input, and `system_contains` never matches (there is no system text).
+    pub fn matches_embedding(&self, model: &str, inputs: &[String]) -> bool {
+        self.system_contains.is_none()
+            && self.model.as_deref().is_none_or(|wanted| wanted == model)
+            && self.user_contains.as_deref().is_none_or(|needle| inputs.iter().any(|text| text.contains(needle)))
+    }
 }
 
 /// What a rule answers.
@@ -425,10 +469,18 @@ mod tests {
             { "reply": { "type": "rate_limited", "retry_after_secs": 3 }, "times": 1 },
             { "reply": { "type": "malformed", "body": "<html>oops</html>" }, "times": 1 },
             { "reply": { "type": "truncated", "pieces": ["Half an ", "answ"] }, "times": 1 }
+          ],
+          "embedding_rules": [
+            { "when": { "user_contains": "flaky" }, "times": 1,
+              "reply": { "type": "error", "status": 503, "message": "overloaded" } }
           ]
         }"#;
         let script = Script::from_json(json).unwrap();
         assert_eq!(script.rules.len(), 6);
+        assert_eq!(
+            script.embedding_rules,
+            [Rule::new(Reply::error(503, "overloaded")).user_contains("flaky").times(1)]
+        );
         assert_eq!(script.rules[0].reply, Reply::error(503, "overloaded"));
         assert_eq!(script.rules[1].delay_ms, Some(200));
         assert_eq!(script.rules[3].reply, Reply::rate_limited(Some(3)));
@@ -438,7 +490,8 @@ mod tests {
     fn round_trips_through_json() {
         let script = Script::new()
             .rule(Rule::new(Reply::text("hi")).user_contains("hello").model("m").times(2))
-            .rule(Rule::new(Reply::truncated(["a", "b"])).delay(Duration::from_millis(5)));
+            .rule(Rule::new(Reply::truncated(["a", "b"])).delay(Duration::from_millis(5)))
+            .embedding_rule(Rule::new(Reply::rate_limited(Some(1))).model("e"));
         let json = serde_json::to_string(&script).unwrap();
         assert_eq!(Script::from_json(&json).unwrap(), script);
     }
@@ -470,6 +523,12 @@ mod tests {
         let not_an_error = r#"{"rules": [{"reply": {"type": "error", "status": 200, "message": "x"}}]}"#;
         assert!(Script::from_json(not_an_error).is_err());
         assert!(Script::from_json(r#"{"embedding_dimensions": 0}"#).is_err());
+        let bad_embedding_rule =
+            r#"{"embedding_rules": [{"reply": {"type": "error", "status": 302, "message": "x"}}]}"#;
+        assert!(matches!(
+            Script::from_json(bad_embedding_rule),
+            Err(ScriptError::InvalidEmbeddingRule { rule: 0, .. })
+        ));
     }
 
     #[test]
@@ -482,5 +541,18 @@ mod tests {
         let system = Match { system_contains: Some("pirate".into()), ..Match::default() };
         assert!(system.matches("m", Some("You are a pirate."), None));
         assert!(!system.matches("m", None, Some("pirate")));
+    }
+
+    #[test]
+    fn embedding_match_looks_at_every_input() {
+        let inputs = ["calm text".to_owned(), "a flaky one".to_owned()];
+        assert!(Match::default().matches_embedding("e", &[]));
+        let flaky = Match { user_contains: Some("flaky".into()), ..Match::default() };
+        assert!(flaky.matches_embedding("e", &inputs));
+        assert!(!flaky.matches_embedding("e", &inputs[..1]));
+        let model = Match { model: Some("e".into()), ..Match::default() };
+        assert!(model.matches_embedding("e", &inputs) && !model.matches_embedding("other", &inputs));
+        let system = Match { system_contains: Some("calm".into()), ..Match::default() };
+        assert!(!system.matches_embedding("e", &inputs), "embedding requests have no system text");
     }
 }

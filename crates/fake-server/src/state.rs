@@ -5,9 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::record::RecordedRequest;
-use crate::script::{Reply, Rule, Script};
+use crate::script::{Match, Reply, Rule, Script};
 
-/// What the chat route should do for one request, decided by the script.
+/// What a route should do for one request, decided by the script.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Plan {
     /// The answer.
@@ -33,6 +33,7 @@ pub(crate) struct AppState {
     /// The default embedding dimension.
     pub embedding_dimensions: usize,
     slots: Mutex<Vec<Slot>>,
+    embedding_slots: Mutex<Vec<Slot>>,
     requests: Mutex<Vec<RecordedRequest>>,
     next_id: AtomicU64,
 }
@@ -43,41 +44,48 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
+/// Uses up once the first rule of `slots` with uses left whose condition satisfies `matches`.
+fn take(slots: &Mutex<Vec<Slot>>, matches: impl Fn(&Match) -> bool) -> Option<Plan> {
+    let mut slots = lock(slots);
+    let slot = slots.iter_mut().find(|slot| slot.remaining != Some(0) && matches(&slot.rule.when))?;
+    if let Some(remaining) = slot.remaining.as_mut() {
+        *remaining -= 1;
+    }
+    Some(Plan {
+        reply: slot.rule.reply.clone(),
+        delay: slot.rule.delay_duration(),
+        chunk_interval: slot.rule.chunk_interval_duration(),
+    })
+}
+
 impl AppState {
     pub fn new(script: Script) -> Self {
-        let slots = script.rules.into_iter().map(|rule| Slot { remaining: rule.times, rule }).collect();
+        let slots =
+            |rules: Vec<Rule>| Mutex::new(rules.into_iter().map(|rule| Slot { remaining: rule.times, rule }).collect());
         AppState {
             models: script.models,
             embedding_dimensions: script.embedding_dimensions,
-            slots: Mutex::new(slots),
+            slots: slots(script.rules),
+            embedding_slots: slots(script.embedding_rules),
             requests: Mutex::new(Vec::new()),
             next_id: AtomicU64::new(1),
         }
     }
 
-    /// Picks the first matching rule with uses left and uses it up once; the echo reply when
-    /// none applies.
+    /// Picks the first matching chat rule with uses left and uses it up once; the echo reply
+    /// when none applies.
     pub fn plan(&self, model: &str, system: Option<&str>, last_user: Option<&str>) -> Plan {
-        let mut slots = lock(&self.slots);
-        let chosen =
-            slots.iter_mut().find(|slot| slot.remaining != Some(0) && slot.rule.when.matches(model, system, last_user));
-        match chosen {
-            Some(slot) => {
-                if let Some(remaining) = slot.remaining.as_mut() {
-                    *remaining -= 1;
-                }
-                Plan {
-                    reply: slot.rule.reply.clone(),
-                    delay: slot.rule.delay_duration(),
-                    chunk_interval: slot.rule.chunk_interval_duration(),
-                }
-            }
-            None => Plan {
-                reply: Reply::text(format!("echo: {}", last_user.unwrap_or_default())),
-                delay: Duration::ZERO,
-                chunk_interval: Duration::ZERO,
-            },
-        }
+        take(&self.slots, |when| when.matches(model, system, last_user)).unwrap_or_else(|| Plan {
+            reply: Reply::text(format!("echo: {}", last_user.unwrap_or_default())),
+            delay: Duration::ZERO,
+            chunk_interval: Duration::ZERO,
+        })
+    }
+
+    /// Picks the first matching embeddings rule with uses left and uses it up once; `None`
+    /// (answer with the vectors) when none applies.
+    pub fn plan_embeddings(&self, model: &str, inputs: &[String]) -> Option<Plan> {
+        take(&self.embedding_slots, |when| when.matches_embedding(model, inputs))
     }
 
     /// A fresh number for response ids (`chatcmpl-fake-N`).
@@ -112,6 +120,20 @@ mod tests {
         assert_eq!(state.plan("m", None, Some("hello")).reply, Reply::error(503, "busy"));
         assert_eq!(state.plan("m", None, Some("hello")).reply, Reply::text("ok"));
         assert_eq!(state.plan("m", None, Some("bye")).reply, Reply::text("echo: bye"));
+    }
+
+    #[test]
+    fn embedding_rules_are_separate_from_chat_rules() {
+        let script = Script::new()
+            .rule(Rule::new(Reply::error(500, "chat only")))
+            .embedding_rule(Rule::new(Reply::error(503, "busy")).user_contains("flaky").times(1));
+        let state = AppState::new(script);
+        let inputs = |texts: &[&str]| texts.iter().map(|text| text.to_string()).collect::<Vec<_>>();
+        assert_eq!(state.plan_embeddings("e", &inputs(&["calm"])), None);
+        let plan = state.plan_embeddings("e", &inputs(&["calm", "a flaky one"])).unwrap();
+        assert_eq!(plan.reply, Reply::error(503, "busy"));
+        assert_eq!(state.plan_embeddings("e", &inputs(&["flaky"])), None, "used up");
+        assert_eq!(state.plan("m", None, Some("x")).reply, Reply::error(500, "chat only"));
     }
 
     #[test]

@@ -385,3 +385,55 @@ async fn invalid_scripts_are_refused() {
     let script = Script::new().rule(Rule::new(Reply::text("x")).delay(Duration::from_secs(31)));
     assert!(FakeServer::start_on_port(0, script).await.is_err());
 }
+
+#[tokio::test]
+async fn embedding_rules_inject_faults_into_embeddings_only() {
+    let script = Script::new()
+        .embedding_rule(Rule::new(Reply::error(503, "overloaded")).user_contains("flaky").times(1))
+        .embedding_rule(Rule::new(Reply::rate_limited(Some(4))).model("limited"))
+        .embedding_rule(Rule::new(Reply::Malformed { body: Some("<html>proxy</html>".into()) }).model("broken"))
+        .embedding_rule(Rule::new(Reply::truncated(["ignored"])).model("cut"));
+    let server = FakeServer::start(script).await;
+    let url = format!("{}/embeddings", server.base_url());
+    let embed = |body: Value| {
+        let url = url.clone();
+        async move { Client::new().post(url).json(&body).send().await.unwrap() }
+    };
+
+    let failed = embed(json!({"model": "e", "input": ["calm", "flaky"]})).await;
+    assert_eq!(failed.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = failed.json().await.unwrap();
+    assert_eq!(body["error"]["message"], "overloaded");
+    assert_eq!(body["error"]["type"], "server_error");
+    let retried = embed(json!({"model": "e", "input": ["calm", "flaky"]})).await;
+    assert_eq!(retried.status(), StatusCode::OK, "the rule was used up");
+
+    let limited = embed(json!({"model": "limited", "input": "x"})).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(limited.headers()[RETRY_AFTER], "4");
+
+    let broken = embed(json!({"model": "broken", "input": "x"})).await;
+    assert_eq!(broken.status(), StatusCode::OK);
+    assert_eq!(broken.text().await.unwrap(), "<html>proxy</html>");
+
+    let cut = embed(json!({"model": "cut", "input": "x"})).await;
+    assert_eq!(cut.status(), StatusCode::OK);
+    let (received, ended_cleanly) = read_until_end_or_error(cut).await;
+    assert!(!ended_cleanly && received.starts_with("{"), "{received}");
+
+    // Chat requests never see embedding rules.
+    let chat = post_chat(&server, &chat_body("flaky")).await;
+    assert_eq!(chat.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn chat_rules_do_not_apply_to_embeddings() {
+    let server = FakeServer::start(Script::new().rule(Rule::new(Reply::error(500, "chat is down")))).await;
+    let response = Client::new()
+        .post(format!("{}/embeddings", server.base_url()))
+        .json(&json!({"model": "e", "input": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}

@@ -22,14 +22,21 @@ pub enum ConfigError {
     /// The HTTP client could not be created (e.g. TLS initialisation failed).
     #[error("could not create the HTTP client: {0}")]
     Client(String),
+    /// An embedder was asked for vectors of zero dimensions.
+    #[error("an embedding needs at least one dimension")]
+    ZeroDimension,
+    /// An embedder was configured without a model: embedding requests must name one.
+    #[error("the embedding model is not set")]
+    MissingModel,
 }
 
 /// An OpenAI-compatible endpoint: base URL, optional API key, model, optional timeout.
 ///
 /// `base_url` is the API root that OpenAI's own clients take, ending in `/v1` for most
 /// servers: `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama),
-/// `http://127.0.0.1:8080/v1` (llama.cpp). The client appends `/chat/completions`; a trailing
-/// slash is tolerated and a query string (e.g. `?api-version=…`) is kept.
+/// `http://127.0.0.1:8080/v1` (llama.cpp). The clients append `/chat/completions` or
+/// `/embeddings`; a trailing slash is tolerated and a query string (e.g. `?api-version=…`) is
+/// kept.
 ///
 /// The API key is sent only as `Authorization: Bearer <key>` to this base URL. `Debug` shows
 /// it as `[redacted]`, and the client scrubs it from every error message. An empty key counts
@@ -40,7 +47,7 @@ pub struct EndpointConfig {
     pub base_url: String,
     /// The bearer token, if the endpoint needs one.
     pub api_key: Option<String>,
-    /// The model used when a request does not name one.
+    /// The model used when a request does not name one; for an embedder, the embedding model.
     pub model: String,
     /// How long a whole request may take; no limit when `None`.
     pub timeout: Option<Duration>,
@@ -82,6 +89,11 @@ impl EndpointConfig {
     /// `<base_url>/chat/completions`.
     pub fn chat_completions_url(&self) -> Result<Url, ConfigError> {
         self.endpoint_url(&["chat", "completions"])
+    }
+
+    /// `<base_url>/embeddings`.
+    pub fn embeddings_url(&self) -> Result<Url, ConfigError> {
+        self.endpoint_url(&["embeddings"])
     }
 
     /// The base URL with `segments` appended to its path, keeping any query string.
@@ -138,6 +150,13 @@ mod tests {
             url("https://x.example/openai/v1?api-version=2"),
             "https://x.example/openai/v1/chat/completions?api-version=2"
         );
+    }
+
+    #[test]
+    fn appends_embeddings_like_chat_completions() {
+        let url = |base: &str| EndpointConfig::new(base, "m").embeddings_url().unwrap().to_string();
+        assert_eq!(url("http://127.0.0.1:11434/v1/"), "http://127.0.0.1:11434/v1/embeddings");
+        assert_eq!(url("https://x.example/v1?api-version=2"), "https://x.example/v1/embeddings?api-version=2");
     }
 
     #[test]

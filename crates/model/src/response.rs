@@ -1,12 +1,14 @@
-//! Turning an HTTP answer into a [`Completion`] or a [`ModelError`].
+//! Turning an HTTP answer into a [`Completion`], embedding vectors or an error.
 //!
 //! Pure functions of status, headers and body, so the mapping is tested without a network and
-//! shared by every transport.
+//! shared by every transport. Failures of the HTTP step are [`ModelError`]s for both clients;
+//! the embedder turns them into [`EmbedError::Service`] with the same words.
 
+use persona_core::embed::{normalize, EmbedError};
 use persona_core::model::{Completion, ModelError};
 use reqwest::header::{HeaderMap, RETRY_AFTER};
 
-use crate::wire::{ChatCompletion, ErrorResponse};
+use crate::wire::{ChatCompletion, EmbeddingData, EmbeddingList, ErrorResponse};
 
 /// How much of a non-JSON error body goes into an error message.
 const BODY_EXCERPT_CHARS: usize = 200;
@@ -36,6 +38,72 @@ pub(crate) fn completion_from_body(body: &[u8], requested_model: &str) -> Result
         prompt_tokens: usage.and_then(|usage| usage.prompt_tokens),
         completion_tokens: usage.and_then(|usage| usage.completion_tokens),
     })
+}
+
+/// A 2xx body of `POST /embeddings` for `count` texts as `count` vectors of length `dim`, in
+/// input order and scaled to unit length.
+///
+/// A body that is not an embedding list (or carries non-finite numbers) is
+/// [`EmbedError::Service`]; another number of vectors, or indices that do not cover every text
+/// exactly once, is [`EmbedError::WrongCount`]; a vector of another length is
+/// [`EmbedError::WrongDimension`].
+pub(crate) fn vectors_from_body(body: &[u8], count: usize, dim: usize) -> Result<Vec<Vec<f32>>, EmbedError> {
+    let list: EmbeddingList = serde_json::from_slice(body)
+        .map_err(|error| not_an_embedding_list(format!("{error} (the body starts with {:?})", excerpt(body))))?;
+    let mut vectors = in_input_order(list.data, count)?;
+    for vector in &mut vectors {
+        if vector.len() != dim {
+            return Err(EmbedError::WrongDimension { expected: dim, found: vector.len() });
+        }
+        if vector.iter().any(|x| !x.is_finite()) {
+            return Err(not_an_embedding_list("a vector has a value out of range".to_owned()));
+        }
+        normalize(vector);
+    }
+    Ok(vectors)
+}
+
+fn not_an_embedding_list(detail: String) -> EmbedError {
+    EmbedError::Service(format!("the model endpoint sent a response that is not an embedding list: {detail}"))
+}
+
+/// The vectors of `data` in input order: each goes to the position its `index` names (an item
+/// without `index` stands for its position in `data`), whatever order the server sent them in.
+///
+/// Exactly `count` items whose indices cover `0..count` once each are required; otherwise
+/// [`EmbedError::WrongCount`], whose `found` is the number of items when that is wrong, else
+/// the number of texts that got exactly one vector (duplicates and out-of-range indices count
+/// for none).
+pub(crate) fn in_input_order(data: Vec<EmbeddingData>, count: usize) -> Result<Vec<Vec<f32>>, EmbedError> {
+    if data.len() != count {
+        return Err(EmbedError::WrongCount { expected: count, found: data.len() });
+    }
+    let mut slots: Vec<Option<Vec<f32>>> = vec![None; count];
+    let mut taken_twice = vec![false; count];
+    for (position, item) in data.into_iter().enumerate() {
+        let index = item.index.unwrap_or(position);
+        match slots.get_mut(index) {
+            Some(slot @ None) => *slot = Some(item.embedding),
+            Some(Some(_)) => taken_twice[index] = true,
+            None => {}
+        }
+    }
+    let found = slots.iter().zip(&taken_twice).filter(|(slot, twice)| slot.is_some() && !**twice).count();
+    if found != count {
+        return Err(EmbedError::WrongCount { expected: count, found });
+    }
+    Ok(slots.into_iter().flatten().collect())
+}
+
+/// A failed HTTP step of the embedder as [`EmbedError::Service`], in the chat client's words
+/// (plus the requested wait of a rate limit, which has no field of its own there).
+pub(crate) fn embed_error(error: ModelError) -> EmbedError {
+    match &error {
+        ModelError::RateLimited { retry_after_ms: Some(ms) } => {
+            EmbedError::Service(format!("{error} (retry after {ms} ms)"))
+        }
+        _ => EmbedError::Service(error.to_string()),
+    }
 }
 
 /// The error for a non-2xx answer.
@@ -84,13 +152,28 @@ fn excerpt(body: &[u8]) -> String {
 /// Replaces every occurrence of `secret` in the error's message with `[redacted]`, in case a
 /// server or transport echoed it.
 pub(crate) fn redact(error: ModelError, secret: Option<&str>) -> ModelError {
-    let Some(secret) = secret.filter(|secret| !secret.is_empty()) else { return error };
-    let scrub = |text: String| if text.contains(secret) { text.replace(secret, "[redacted]") } else { text };
+    let scrub = |text: String| scrub(text, secret);
     match error {
         ModelError::Network(message) => ModelError::Network(scrub(message)),
         ModelError::Http { status, message } => ModelError::Http { status, message: scrub(message) },
         ModelError::Malformed(message) => ModelError::Malformed(scrub(message)),
         rate_limited @ ModelError::RateLimited { .. } => rate_limited,
+    }
+}
+
+/// [`redact`] for the embedder's errors; only [`EmbedError::Service`] carries text.
+pub(crate) fn redact_embed(error: EmbedError, secret: Option<&str>) -> EmbedError {
+    match error {
+        EmbedError::Service(message) => EmbedError::Service(scrub(message, secret)),
+        other => other,
+    }
+}
+
+/// `text` with every occurrence of a non-empty `secret` replaced by `[redacted]`.
+fn scrub(text: String, secret: Option<&str>) -> String {
+    match secret.filter(|secret| !secret.is_empty()) {
+        Some(secret) if text.contains(secret) => text.replace(secret, "[redacted]"),
+        _ => text,
     }
 }
 
@@ -172,6 +255,90 @@ mod tests {
         let long = "é".repeat(500);
         let message = error_message(long.as_bytes());
         assert_eq!(message.chars().count(), BODY_EXCERPT_CHARS + 1);
+    }
+
+    fn item(index: Option<usize>, embedding: &[f32]) -> EmbeddingData {
+        EmbeddingData { object: Some("embedding".into()), index, embedding: embedding.to_vec() }
+    }
+
+    #[test]
+    fn vectors_are_reassembled_by_index_whatever_the_order() {
+        let shuffled = vec![item(Some(2), &[2.0]), item(Some(0), &[0.0]), item(Some(3), &[3.0]), item(Some(1), &[1.0])];
+        assert_eq!(in_input_order(shuffled, 4).unwrap(), [[0.0], [1.0], [2.0], [3.0]]);
+        // Without indices, the position in `data` is the index.
+        assert_eq!(in_input_order(vec![item(None, &[5.0]), item(None, &[6.0])], 2).unwrap(), [[5.0], [6.0]]);
+        assert_eq!(in_input_order(Vec::new(), 0).unwrap(), Vec::<Vec<f32>>::new());
+    }
+
+    #[test]
+    fn missing_duplicate_or_stray_indices_are_wrong_counts() {
+        let wrong = |data, count| in_input_order(data, count).unwrap_err();
+        assert_eq!(wrong(vec![item(Some(0), &[0.0])], 2), EmbedError::WrongCount { expected: 2, found: 1 });
+        assert_eq!(
+            wrong(vec![item(Some(0), &[0.0]), item(Some(0), &[0.5]), item(Some(2), &[2.0])], 3),
+            EmbedError::WrongCount { expected: 3, found: 1 }
+        );
+        assert_eq!(
+            wrong(vec![item(Some(1), &[1.0]), item(Some(7), &[7.0])], 2),
+            EmbedError::WrongCount { expected: 2, found: 1 }
+        );
+        // An item without index at position 0 collides with an explicit index 0.
+        assert_eq!(
+            wrong(vec![item(None, &[0.0]), item(Some(0), &[0.5])], 2),
+            EmbedError::WrongCount { expected: 2, found: 0 }
+        );
+    }
+
+    #[test]
+    fn embedding_bodies_become_unit_vectors_in_input_order() {
+        let body = json!({
+            "object": "list",
+            "data": [
+                {"object": "embedding", "index": 1, "embedding": [0.0, 2.0]},
+                {"object": "embedding", "index": 0, "embedding": [3.0, 4.0]},
+            ],
+            "model": "e",
+            "usage": {"prompt_tokens": 2, "total_tokens": 2},
+        });
+        let vectors = vectors_from_body(body.to_string().as_bytes(), 2, 2).unwrap();
+        assert_eq!(vectors, [[0.6, 0.8], [0.0, 1.0]]);
+    }
+
+    #[test]
+    fn bad_embedding_bodies_are_typed_errors() {
+        let two_dims = json!({"data": [{"index": 0, "embedding": [1.0, 0.0]}]}).to_string();
+        assert_eq!(
+            vectors_from_body(two_dims.as_bytes(), 1, 3),
+            Err(EmbedError::WrongDimension { expected: 3, found: 2 })
+        );
+        assert_eq!(vectors_from_body(two_dims.as_bytes(), 2, 2), Err(EmbedError::WrongCount { expected: 2, found: 1 }));
+        for body in [&b"<html>gateway</html>"[..], br#"{"object": "list"}"#, br#"{"data": [{"embedding": "AAAA"}]}"#] {
+            let Err(EmbedError::Service(message)) = vectors_from_body(body, 1, 1) else {
+                panic!("expected Service for {body:?}")
+            };
+            assert!(
+                message.starts_with("the model endpoint sent a response that is not an embedding list"),
+                "{message}"
+            );
+        }
+        let overflow = br#"{"data": [{"index": 0, "embedding": [1e300]}]}"#;
+        assert!(matches!(vectors_from_body(overflow, 1, 1), Err(EmbedError::Service(_))));
+    }
+
+    #[test]
+    fn embed_errors_use_the_chat_client_words() {
+        assert_eq!(
+            embed_error(ModelError::Http { status: 503, message: "overloaded".into() }),
+            EmbedError::Service("the model endpoint answered HTTP 503: overloaded".into())
+        );
+        assert_eq!(
+            embed_error(ModelError::RateLimited { retry_after_ms: Some(2000) }),
+            EmbedError::Service("the model endpoint is rate-limiting requests (retry after 2000 ms)".into())
+        );
+        assert_eq!(
+            redact_embed(EmbedError::Service("bad key sk-abc".into()), Some("sk-abc")),
+            EmbedError::Service("bad key [redacted]".into())
+        );
     }
 
     #[test]

@@ -1,8 +1,9 @@
-//! Serde types for OpenAI's chat-completions wire format.
+//! Serde types for OpenAI's chat-completions and embeddings wire formats.
 //!
 //! These mirror the documented JSON of `POST /v1/chat/completions`: the request, the
 //! non-streaming response (`chat.completion`), the streaming chunk (`chat.completion.chunk`)
-//! and the error body. Only the fields the engine uses are modelled; unknown fields are
+//! and the error body; and of `POST /v1/embeddings`: the request and the `list` of
+//! `embedding` objects. Only the fields the engine uses are modelled; unknown fields are
 //! ignored when deserialising, so extra fields from newer API versions or other servers are
 //! harmless.
 //!
@@ -14,6 +15,8 @@
 //!   `choices` is required.
 //! - `error.code` is a string at OpenAI but a number at some servers (llama.cpp), so it is
 //!   kept as raw JSON.
+//! - An embedding's `index` is optional when deserialising (an item without one stands at its
+//!   position in `data`); only `data` and each item's `embedding` are required.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -176,6 +179,65 @@ pub struct Delta {
     pub content: Option<String>,
 }
 
+/// The body of `POST /v1/embeddings`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddingRequest {
+    /// The embedding model id, e.g. `text-embedding-3-small` or `nomic-embed-text`.
+    pub model: String,
+    /// The texts to embed; always sent as an array, even for one text.
+    pub input: Vec<String>,
+    /// `float` (a JSON array of numbers) or `base64`; omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encoding_format: Option<String>,
+    /// The vector length asked for; only some models support it (OpenAI's
+    /// `text-embedding-3-*`), and some servers reject it, so it is omitted when `None`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dimensions: Option<usize>,
+}
+
+/// The `encoding_format` that asks for plain JSON numbers.
+pub const ENCODING_FLOAT: &str = "float";
+
+/// The response of `POST /v1/embeddings`: `{"object": "list", "data": [...], "model", "usage"}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingList {
+    /// Always `list` at OpenAI.
+    #[serde(default)]
+    pub object: Option<String>,
+    /// One item per input text, each naming its input by `index`.
+    pub data: Vec<EmbeddingData>,
+    /// The model that embedded.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Token counts.
+    #[serde(default)]
+    pub usage: Option<EmbeddingUsage>,
+}
+
+/// One vector of an [`EmbeddingList`]: `{"object": "embedding", "index": 0, "embedding": [...]}`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EmbeddingData {
+    /// Always `embedding` at OpenAI.
+    #[serde(default)]
+    pub object: Option<String>,
+    /// The position of the input text this vector belongs to.
+    #[serde(default)]
+    pub index: Option<usize>,
+    /// The vector.
+    pub embedding: Vec<f32>,
+}
+
+/// Token counts of an embeddings request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EmbeddingUsage {
+    /// Tokens in the input texts.
+    #[serde(default)]
+    pub prompt_tokens: Option<u32>,
+    /// The same, for embeddings.
+    #[serde(default)]
+    pub total_tokens: Option<u32>,
+}
+
 /// An error body: `{"error": {"message": …, "type": …, "param": …, "code": …}}`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorResponse {
@@ -266,6 +328,38 @@ mod tests {
         .unwrap();
         assert!(last.choices.is_empty());
         assert_eq!(last.usage.unwrap().completion_tokens, Some(2));
+    }
+
+    #[test]
+    fn embedding_request_sends_dimensions_only_when_set() {
+        let mut request = EmbeddingRequest {
+            model: "e".into(),
+            input: vec!["a".into(), "b".into()],
+            encoding_format: Some(ENCODING_FLOAT.into()),
+            dimensions: None,
+        };
+        assert_eq!(
+            serde_json::to_value(&request).unwrap(),
+            json!({"model": "e", "input": ["a", "b"], "encoding_format": "float"})
+        );
+        request.dimensions = Some(256);
+        assert_eq!(serde_json::to_value(&request).unwrap()["dimensions"], 256);
+    }
+
+    #[test]
+    fn documented_embedding_list_parses() {
+        let list: EmbeddingList = serde_json::from_value(json!({
+            "object": "list",
+            "data": [{"object": "embedding", "index": 0, "embedding": [0.0023064255, -0.009327292, -0.0028842222]}],
+            "model": "text-embedding-3-small",
+            "usage": {"prompt_tokens": 8, "total_tokens": 8}
+        }))
+        .unwrap();
+        assert_eq!(list.data[0].index, Some(0));
+        assert_eq!(list.data[0].embedding.len(), 3);
+        assert_eq!(list.usage.unwrap().total_tokens, Some(8));
+        let minimal: EmbeddingList = serde_json::from_value(json!({"data": [{"embedding": [1.0]}]})).unwrap();
+        assert_eq!(minimal.data[0].index, None);
     }
 
     #[test]

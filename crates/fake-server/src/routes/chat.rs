@@ -23,7 +23,7 @@ use crate::script::Reply;
 use crate::state::AppState;
 
 /// The body sent by [`Reply::Malformed`] when the script gives none.
-const DEFAULT_MALFORMED_BODY: &str = "this is not JSON {";
+pub(super) const DEFAULT_MALFORMED_BODY: &str = "this is not JSON {";
 
 /// How long a truncated answer stalls before its connection is dropped.
 const CUT_PAUSE: Duration = Duration::from_millis(50);
@@ -142,26 +142,10 @@ pub(super) async fn completions(State(state): State<Arc<AppState>>, body: Bytes)
         Reply::Text { text } => answer.success(split_words(&text), request.stream, plan.chunk_interval),
         Reply::Pieces { pieces } => answer.success(pieces, request.stream, plan.chunk_interval),
         Reply::Error { status, message, error_type, code } => {
-            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let mut error = ApiError::new(status, message);
-            if let Some(error_type) = error_type {
-                error = error.with_type(error_type);
-            }
-            if let Some(code) = code {
-                error = error.with_code(code);
-            }
-            error.into_response()
+            ApiError::scripted(status, message, error_type, code).into_response()
         }
         Reply::RateLimited { retry_after_secs, message } => {
-            let message =
-                message.unwrap_or_else(|| "Rate limit reached for requests. Please try again later.".to_owned());
-            let mut error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
-                .with_type("requests")
-                .with_code("rate_limit_exceeded");
-            if let Some(seconds) = retry_after_secs {
-                error = error.with_retry_after(seconds);
-            }
-            error.into_response()
+            ApiError::rate_limited(retry_after_secs, message).into_response()
         }
         Reply::Malformed { body } => {
             let body = body.unwrap_or_else(|| DEFAULT_MALFORMED_BODY.to_owned());
@@ -214,14 +198,7 @@ impl Answer {
         if stream {
             return streamed(self.opening_events(&pieces), true, interval);
         }
-        let json = self.completion(&pieces.concat()).to_string();
-        let mut cut = json.len() / 2;
-        while !json.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let mut response = streamed(vec![Bytes::from(json[..cut].to_owned())], true, Duration::ZERO);
-        response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        response
+        cut_in_half(&self.completion(&pieces.concat()).to_string())
     }
 
     /// The role chunk followed by one chunk per content piece.
@@ -273,6 +250,17 @@ impl Answer {
             "total_tokens": self.prompt_tokens + completion_tokens,
         })
     }
+}
+
+/// An `application/json` answer that sends the first half of `json`, then drops the connection.
+pub(super) fn cut_in_half(json: &str) -> Response {
+    let mut cut = json.len() / 2;
+    while !json.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let mut response = streamed(vec![Bytes::from(json[..cut].to_owned())], true, Duration::ZERO);
+    response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    response
 }
 
 /// One server-sent event carrying `data`.

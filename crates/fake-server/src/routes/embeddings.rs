@@ -4,51 +4,106 @@
 //! ±1 to one dimension chosen by its FNV-1a hash, and the result is scaled to unit length. The
 //! same text always gets the same vector, and texts sharing words point in similar directions,
 //! so retrieval tests get meaningful (if crude) similarities without a model.
+//!
+//! The script's `embedding_rules` can replace the vectors with a fault (see [`Script`]).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::chat::{cut_in_half, DEFAULT_MALFORMED_BODY};
 use super::{count_tokens, ApiError};
-use crate::script::check_dimensions;
+#[cfg(doc)]
+use crate::script::Script;
+use crate::script::{check_dimensions, Reply};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
-struct EmbeddingsRequest {
+struct WireRequest {
     model: Option<String>,
     input: Option<Value>,
     dimensions: Option<usize>,
     encoding_format: Option<String>,
 }
 
-/// The handler.
-pub(super) async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> Result<Json<Value>, ApiError> {
-    let request: EmbeddingsRequest = serde_json::from_slice(&body)
-        .map_err(|error| ApiError::bad_request(format!("We could not parse the JSON body of your request: {error}")))?;
-    let model = request.model.ok_or_else(|| ApiError::bad_request("you must provide a model parameter"))?;
-    let inputs = inputs(request.input)?;
-    if let Some(format) = request.encoding_format.filter(|format| format != "float") {
-        return Err(ApiError::bad_request(format!("encoding_format '{format}' is not supported by the fake server")));
-    }
-    let dimensions = request.dimensions.unwrap_or(state.embedding_dimensions);
-    check_dimensions(dimensions).map_err(ApiError::bad_request)?;
+/// A validated embeddings request.
+#[derive(Debug)]
+struct EmbeddingsRequest {
+    model: String,
+    inputs: Vec<String>,
+    dimensions: usize,
+}
 
-    let data: Vec<Value> = inputs
-        .iter()
-        .enumerate()
-        .map(|(index, text)| json!({"object": "embedding", "index": index, "embedding": embed(text, dimensions)}))
-        .collect();
-    let tokens: u64 = inputs.iter().map(|text| count_tokens(text)).sum();
-    Ok(Json(json!({
-        "object": "list",
-        "data": data,
-        "model": model,
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
-    })))
+impl EmbeddingsRequest {
+    /// Parses and validates `body`; without `dimensions` the script's default applies.
+    fn parse(body: &[u8], default_dimensions: usize) -> Result<EmbeddingsRequest, ApiError> {
+        let request: WireRequest = serde_json::from_slice(body).map_err(|error| {
+            ApiError::bad_request(format!("We could not parse the JSON body of your request: {error}"))
+        })?;
+        let model = request.model.ok_or_else(|| ApiError::bad_request("you must provide a model parameter"))?;
+        let inputs = inputs(request.input)?;
+        if let Some(format) = request.encoding_format.filter(|format| format != "float") {
+            return Err(ApiError::bad_request(format!(
+                "encoding_format '{format}' is not supported by the fake server"
+            )));
+        }
+        let dimensions = request.dimensions.unwrap_or(default_dimensions);
+        check_dimensions(dimensions).map_err(ApiError::bad_request)?;
+        Ok(EmbeddingsRequest { model, inputs, dimensions })
+    }
+
+    /// The successful answer: one vector per input, in input order.
+    fn answer(&self) -> Value {
+        let data: Vec<Value> = self
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(index, text)| {
+                json!({"object": "embedding", "index": index, "embedding": embed(text, self.dimensions)})
+            })
+            .collect();
+        let tokens: u64 = self.inputs.iter().map(|text| count_tokens(text)).sum();
+        json!({
+            "object": "list",
+            "data": data,
+            "model": self.model,
+            "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+        })
+    }
+}
+
+/// The handler.
+pub(super) async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+    let request = match EmbeddingsRequest::parse(&body, state.embedding_dimensions) {
+        Ok(request) => request,
+        Err(error) => return error.into_response(),
+    };
+    let Some(plan) = state.plan_embeddings(&request.model, &request.inputs) else {
+        return Json(request.answer()).into_response();
+    };
+    if !plan.delay.is_zero() {
+        tokio::time::sleep(plan.delay).await;
+    }
+    match plan.reply {
+        Reply::Text { .. } | Reply::Pieces { .. } => Json(request.answer()).into_response(),
+        Reply::Error { status, message, error_type, code } => {
+            ApiError::scripted(status, message, error_type, code).into_response()
+        }
+        Reply::RateLimited { retry_after_secs, message } => {
+            ApiError::rate_limited(retry_after_secs, message).into_response()
+        }
+        Reply::Malformed { body } => {
+            let body = body.unwrap_or_else(|| DEFAULT_MALFORMED_BODY.to_owned());
+            ([(CONTENT_TYPE, "application/json")], body).into_response()
+        }
+        Reply::Truncated { .. } => cut_in_half(&request.answer().to_string()),
+    }
 }
 
 /// `input` as a list of texts: a string, or a non-empty array of strings.

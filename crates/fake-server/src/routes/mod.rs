@@ -19,6 +19,8 @@ use serde_json::json;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
 use crate::record;
+#[cfg(doc)]
+use crate::script::Reply;
 use crate::state::AppState;
 
 /// Builds the application: routes, CORS, and the request recorder outermost.
@@ -105,6 +107,31 @@ impl ApiError {
     pub fn with_retry_after(mut self, seconds: u64) -> Self {
         self.retry_after_secs = Some(seconds);
         self
+    }
+
+    /// The answer of a scripted [`Reply::Error`], on any route.
+    pub fn scripted(status: u16, message: String, error_type: Option<String>, code: Option<String>) -> Self {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut error = ApiError::new(status, message);
+        if let Some(error_type) = error_type {
+            error = error.with_type(error_type);
+        }
+        if let Some(code) = code {
+            error = error.with_code(code);
+        }
+        error
+    }
+
+    /// The answer of a scripted [`Reply::RateLimited`], on any route: OpenAI's rate-limit error.
+    pub fn rate_limited(retry_after_secs: Option<u64>, message: Option<String>) -> Self {
+        let message = message.unwrap_or_else(|| "Rate limit reached for requests. Please try again later.".to_owned());
+        let error = ApiError::new(StatusCode::TOO_MANY_REQUESTS, message)
+            .with_type("requests")
+            .with_code("rate_limit_exceeded");
+        match retry_after_secs {
+            Some(seconds) => error.with_retry_after(seconds),
+            None => error,
+        }
     }
 }
 
