@@ -37,14 +37,49 @@ impl Rng {
 
 const EMBEDDER: &str = "synthetic";
 
-/// Unit vectors scattered around `centers`: each is a center plus Gaussian noise of about the
-/// same length as the center, so neighbours within a cluster are close but not trivial.
-fn sample(rng: &mut Rng, centers: &[Vec<f32>], count: usize, dim: usize) -> Vec<Vec<f32>> {
-    let sigma = 1.0 / (dim as f32).sqrt();
+/// A cluster: a center and a few directions its members spread along.
+struct Cluster {
+    center: Vec<f32>,
+    basis: Vec<Vec<f32>>,
+}
+
+fn random_unit(rng: &mut Rng, dim: usize) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..dim).map(|_| rng.gaussian()).collect();
+    normalize(&mut v);
+    v
+}
+
+fn clusters(rng: &mut Rng, count: usize, dim: usize, intrinsic_dim: usize) -> Vec<Cluster> {
+    (0..count.max(1))
+        .map(|_| Cluster {
+            center: random_unit(rng, dim),
+            basis: (0..intrinsic_dim).map(|_| random_unit(rng, dim)).collect(),
+        })
+        .collect()
+}
+
+/// Unit vectors around the clusters. With `intrinsic_dim` = 0 a member is its center plus
+/// isotropic Gaussian noise as long as the center (the worst case for any graph index: all
+/// neighbours nearly equidistant). Otherwise it varies along the cluster's own few directions,
+/// plus a little isotropic noise — closer to real text embeddings, whose intrinsic dimension is
+/// far below their length.
+fn sample(rng: &mut Rng, clusters: &[Cluster], count: usize, dim: usize) -> Vec<Vec<f32>> {
     (0..count)
         .map(|_| {
-            let center = &centers[(rng.next_u64() % centers.len() as u64) as usize];
-            let mut v: Vec<f32> = center.iter().map(|c| c + sigma * rng.gaussian()).collect();
+            let cluster = &clusters[(rng.next_u64() % clusters.len() as u64) as usize];
+            let mut v = cluster.center.clone();
+            if cluster.basis.is_empty() {
+                let sigma = 1.0 / (dim as f32).sqrt();
+                v.iter_mut().for_each(|x| *x += sigma * rng.gaussian());
+            } else {
+                let spread = 1.0 / (cluster.basis.len() as f32).sqrt();
+                for direction in &cluster.basis {
+                    let g = spread * rng.gaussian();
+                    v.iter_mut().zip(direction).for_each(|(x, d)| *x += g * d);
+                }
+                let sigma = 0.1 / (dim as f32).sqrt();
+                v.iter_mut().for_each(|x| *x += sigma * rng.gaussian());
+            }
             normalize(&mut v);
             v
         })
@@ -67,21 +102,17 @@ pub struct BenchArgs {
     pub n: usize,
     pub dim: usize,
     pub clusters: usize,
+    /// Directions each cluster spreads along (0: isotropic noise, the worst case).
+    pub intrinsic_dim: usize,
     pub queries: usize,
     pub seed: u64,
     pub config: IndexConfig,
 }
 
 pub fn run(args: &BenchArgs) -> serde_json::Value {
-    let BenchArgs { n, dim, clusters, queries, seed, ref config } = *args;
+    let BenchArgs { n, dim, clusters: cluster_count, intrinsic_dim, queries, seed, ref config } = *args;
     let mut rng = Rng(seed);
-    let centers: Vec<Vec<f32>> = (0..clusters.max(1))
-        .map(|_| {
-            let mut c: Vec<f32> = (0..dim).map(|_| rng.gaussian()).collect();
-            normalize(&mut c);
-            c
-        })
-        .collect();
+    let centers = clusters(&mut rng, cluster_count, dim, intrinsic_dim);
     let points = sample(&mut rng, &centers, n, dim);
     let query_points = sample(&mut rng, &centers, queries, dim);
     let new_article = sample(&mut rng, &centers, 20, dim);
@@ -124,7 +155,8 @@ pub fn run(args: &BenchArgs) -> serde_json::Value {
     let summary = json!({
         "n": n,
         "dim": dim,
-        "clusters": clusters,
+        "clusters": cluster_count,
+        "intrinsic_dim": intrinsic_dim,
         "queries": queries,
         "ef_construction": config.ef_construction,
         "ef_search": config.ef_search,
@@ -137,7 +169,9 @@ pub fn run(args: &BenchArgs) -> serde_json::Value {
         "speedup_p50": exact_p50 / query_p50.max(1e-9),
         "insert_ms": insert.as_secs_f64() * 1000.0,
     });
-    println!("index of {n} vectors × {dim} dims in {clusters} clusters ({queries} queries)");
+    println!(
+        "index of {n} vectors × {dim} dims in {cluster_count} clusters of intrinsic dimension {intrinsic_dim} ({queries} queries)"
+    );
     println!("build            {:>10.1} ms", summary["build_ms"].as_f64().unwrap_or_default());
     println!(
         "hnsw query  p50  {:>10.1} µs   p99 {:>8.1} µs",

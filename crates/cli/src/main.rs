@@ -117,6 +117,9 @@ enum BenchCommand {
         dim: usize,
         #[arg(long, default_value_t = 64)]
         clusters: usize,
+        /// Directions each cluster's members vary along; 0 = isotropic noise (the worst case).
+        #[arg(long, default_value_t = 16)]
+        intrinsic_dim: usize,
         /// Held-out queries to time.
         #[arg(long, default_value_t = 200)]
         queries: usize,
@@ -203,7 +206,7 @@ fn main() -> ExitCode {
             };
         }
         Command::Bench {
-            what: BenchCommand::Index { n, dim, clusters, queries, seed, ef_construction, ef_search },
+            what: BenchCommand::Index { n, dim, clusters, intrinsic_dim, queries, seed, ef_construction, ef_search },
         } => {
             let defaults = IndexConfig::default();
             let config = IndexConfig {
@@ -211,7 +214,7 @@ fn main() -> ExitCode {
                 ef_search: ef_search.unwrap_or(defaults.ef_search),
                 ..defaults
             };
-            bench::run(&bench::BenchArgs { n, dim, clusters, queries, seed, config });
+            bench::run(&bench::BenchArgs { n, dim, clusters, intrinsic_dim, queries, seed, config });
             return ExitCode::SUCCESS;
         }
         _ => {}
