@@ -16,6 +16,11 @@ want_browser=0
 [ "${1:-}" = "--browser" ] && want_browser=1
 
 step() { printf '\n==> %s\n' "$*"; }
+# Build tools are compiled without fat LTO and with parallel codegen: their own release profiles
+# ask for both, which roughly doubles a 2-core install for no benefit to us.
+tool_install() {
+  CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 cargo install "$@"
+}
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$HOME/.cargo/bin:$PATH"
 
@@ -25,14 +30,14 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
 fi
 
 if ! trunk --version 2>/dev/null | grep -qx "trunk $TRUNK_VERSION"; then
-  step "installing trunk $TRUNK_VERSION (about 10 minutes on 2 cores, once)"
-  cargo install --locked trunk --version "$TRUNK_VERSION"
+  step "installing trunk $TRUNK_VERSION (several minutes on 2 cores, once)"
+  tool_install --locked trunk --version "$TRUNK_VERSION"
 fi
 
 if ! wasm-bindgen --version 2>/dev/null | grep -qx "wasm-bindgen $WASM_BINDGEN_VERSION" \
    || ! wasm-bindgen-test-runner --version 2>/dev/null | grep -q "$WASM_BINDGEN_VERSION"; then
   step "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 3 minutes, once)"
-  cargo install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+  tool_install wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
 fi
 
 if [ ! -x node_modules/.bin/wasm-opt ] || ! npm ls --depth=0 >/dev/null 2>&1; then
