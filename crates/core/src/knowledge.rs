@@ -488,12 +488,6 @@ impl<E: Embedder> KnowledgeBase<E> {
         })
     }
 
-    #[doc(hidden)]
-    pub fn search_unweighted(&self, query: &str, k: usize) -> Result<Vec<Retrieved>, EmbeddingError> {
-        let embedding = self.embedder.embed(query);
-        self.search_embedded(query, &embedding, k)
-    }
-
     /// [`KnowledgeBase::search`] followed by [`KnowledgeBase::with_sections`].
     pub fn search_with_sections(
         &self,
