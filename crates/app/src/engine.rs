@@ -4,14 +4,17 @@
 //! message id and text, reports progress and the outcome through `dispatch`, and the reducer
 //! decides whether the result still applies (the message may have been discarded meanwhile).
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
-use persona_core::chat::Action;
+use persona_core::chat::{Action, Transcript};
 use persona_core::embed::HashEmbedder;
 use persona_core::knowledge::{KnowledgeBase, MemoryBank};
 use persona_core::model::{ChatMessage, ChatModel};
 use persona_core::persona::Persona;
-use persona_core::turn::{answer_offline, model_reply, model_request, retrieve, RetrievalConfig};
+use persona_core::turn::{
+    answer_offline, conversation_memories, model_reply, model_request, retrieve, PersonaMemory, RetrievalConfig,
+};
 use persona_model::{EndpointConfig, OpenAiChatModel};
 
 use crate::state::{ChatAction, Stage};
@@ -30,7 +33,11 @@ pub enum Backend {
 pub struct Engine {
     pub persona: Persona,
     pub knowledge: KnowledgeBase,
+    /// Jane's profile and long-term memories.
     pub memory: MemoryBank,
+    /// Earlier exchanges with this visitor, re-derived from the committed transcript after
+    /// every commit and on load (so a rolled-back turn leaves nothing behind).
+    pub conversations: RefCell<MemoryBank>,
     pub retrieval: RetrievalConfig,
     pub backend: Backend,
     /// A problem found while starting (shown to the user; the engine still works).
@@ -65,7 +72,24 @@ impl Engine {
                 }
             }
         };
-        Engine { persona, knowledge, memory, retrieval: RetrievalConfig::default(), backend, notice }
+        Engine {
+            persona,
+            knowledge,
+            memory,
+            conversations: RefCell::new(MemoryBank::new(HashEmbedder::default(), [])),
+            retrieval: RetrievalConfig::default(),
+            backend,
+            notice,
+        }
+    }
+
+    /// Rebuilds conversation memory from the committed transcript.
+    pub fn remember_conversation(&self, transcript: &Transcript) {
+        let mut conversations = self.conversations.borrow_mut();
+        conversations.clear();
+        for exchange in conversation_memories(transcript, self.persona.name()) {
+            conversations.remember(exchange);
+        }
     }
 
     /// A short description of the backend for the header.
@@ -93,7 +117,12 @@ pub async fn run_turn(
 ) {
     yield_to_browser().await;
     dispatch(ChatAction::Progress { id: id.clone(), stage: Stage::Retrieve });
-    let retrieval = match retrieve(&engine.knowledge, &engine.memory, &text, &engine.retrieval) {
+    let retrieval = {
+        let conversations = engine.conversations.borrow();
+        let memory = PersonaMemory { own: &engine.memory, conversations: &conversations };
+        retrieve(&engine.knowledge, &memory, &text, &engine.retrieval)
+    };
+    let retrieval = match retrieval {
         Ok(retrieval) => retrieval,
         Err(error) => {
             dispatch(ChatAction::Core(Action::Fail { id, error: format!("Retrieval failed: {error}") }));

@@ -15,7 +15,7 @@ use clap::{Parser, Subcommand};
 use persona_core::embed::{Embedder, Embedding, HashEmbedder};
 use persona_core::index::IndexConfig;
 use persona_core::knowledge::{KnowledgeBase, MemoryBank, Retriever, SearchConfig};
-use persona_core::turn::{offline_turn, RetrievalConfig};
+use persona_core::turn::{offline_turn, PersonaMemory, RetrievalConfig};
 use persona_model::EndpointConfig;
 
 #[derive(Parser)]
@@ -227,7 +227,10 @@ fn main() -> ExitCode {
     }
     match cli.command {
         Command::Ask { question, json, endpoint, model, api_key_env } => {
-            let memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
+            let own = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
+            // One question, no earlier conversation.
+            let conversations = MemoryBank::new(HashEmbedder::default(), []);
+            let memory = PersonaMemory { own: &own, conversations: &conversations };
             let result = match endpoint {
                 None => offline_turn(&persona, &knowledge, &memory, &question, &RetrievalConfig::default())
                     .map_err(|e| e.to_string()),

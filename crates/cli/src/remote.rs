@@ -6,10 +6,10 @@
 
 use persona_core::chat::Reply;
 use persona_core::embed::{BatchEmbedder, EmbedError, Embedder, Embedding};
-use persona_core::knowledge::{KnowledgeBase, MemoryBank};
+use persona_core::knowledge::KnowledgeBase;
 use persona_core::model::ChatModel;
 use persona_core::persona::Persona;
-use persona_core::turn::{model_reply, model_request, retrieve, RetrievalConfig, TurnTrace};
+use persona_core::turn::{model_reply, model_request, retrieve, PersonaMemory, RetrievalConfig, TurnTrace};
 use persona_model::{EndpointConfig, OpenAiChatModel, OpenAiEmbedder};
 
 use crate::eval::QueryEmbedder;
@@ -57,7 +57,7 @@ impl QueryEmbedder for RemoteEmbedder {
 pub fn ask<E: Embedder, M: Embedder>(
     persona: &Persona,
     knowledge: &KnowledgeBase<E>,
-    memory: &MemoryBank<M>,
+    memory: &PersonaMemory<'_, M>,
     question: &str,
     config: EndpointConfig,
 ) -> Result<(Reply, TurnTrace), String> {

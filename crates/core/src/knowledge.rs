@@ -530,6 +530,17 @@ impl<E: Embedder> MemoryBank<E> {
         self.items.is_empty()
     }
 
+    /// Adds a statement (searchable at once).
+    pub fn remember(&mut self, statement: String) {
+        let embedding = self.embedder.embed(&statement);
+        self.items.push((statement, embedding));
+    }
+
+    /// Forgets everything.
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+
     /// Up to `k` statements with a positive similarity to `query`, best first.
     pub fn search(&self, query: &str, k: usize) -> Vec<(String, f32)> {
         let q = self.embedder.embed(query);

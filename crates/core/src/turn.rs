@@ -56,29 +56,70 @@ pub struct Retrieval {
     pub knowledge: Vec<Retrieved>,
     /// The persona's own memories and profile statements, with similarity, best first.
     pub memories: Vec<(String, f32)>,
+    /// Earlier exchanges with this visitor, with similarity, best first.
+    pub conversations: Vec<(String, f32)>,
 }
 
-/// Both retrievals for `question`.
+/// The persona's side of retrieval: who she is and what she remembers of this visitor.
+pub struct PersonaMemory<'a, M: Embedder = crate::embed::HashEmbedder> {
+    /// Profile statements and long-term memories.
+    pub own: &'a MemoryBank<M>,
+    /// Earlier exchanges with this visitor (see [`conversation_memories`]).
+    pub conversations: &'a MemoryBank<M>,
+}
+
+/// Both retrievals for `question`: project knowledge, and the persona's own memory.
 pub fn retrieve<E: Embedder, M: Embedder>(
     knowledge: &KnowledgeBase<E>,
-    memory: &MemoryBank<M>,
+    memory: &PersonaMemory<'_, M>,
     question: &str,
     config: &RetrievalConfig,
 ) -> Result<Retrieval, EmbeddingError> {
     Ok(Retrieval {
         knowledge: knowledge.search_with_sections(question, config.knowledge_k, config.max_section_chunks)?,
-        memories: memory.search(question, config.memory_k),
+        memories: memory.own.search(question, config.memory_k),
+        conversations: memory.conversations.search(question, config.memory_k),
     })
+}
+
+/// The longest excerpt of either side of an exchange kept in conversation memory.
+const EXCHANGE_EXCERPT_CHARS: usize = 280;
+
+/// Conversation memory derived from a committed transcript: one statement per exchange (the
+/// visitor's message and the persona's reply, each cut to a short excerpt). Derived, never
+/// stored on its own, so it always matches what was committed — a rolled-back turn leaves no
+/// memory behind.
+pub fn conversation_memories(transcript: &crate::chat::Transcript, persona_name: &str) -> Vec<String> {
+    let excerpt = |text: &str| {
+        let text = crate::text::squash_whitespace(text);
+        if text.chars().count() <= EXCHANGE_EXCERPT_CHARS {
+            text
+        } else {
+            format!("{}…", text.chars().take(EXCHANGE_EXCERPT_CHARS).collect::<String>())
+        }
+    };
+    let history: Vec<&crate::chat::Message> = transcript.history().collect();
+    history
+        .windows(2)
+        .filter(|pair| pair[0].role == crate::chat::Role::User && pair[1].role == crate::chat::Role::Assistant)
+        .map(|pair| {
+            format!(
+                "The visitor asked: \"{}\" {persona_name} answered: \"{}\"",
+                excerpt(&pair[0].text),
+                excerpt(&pair[1].text)
+            )
+        })
+        .collect()
 }
 
 /// Answers from what [`retrieve`] returned, with no model.
 pub fn answer_offline(persona: &Persona, question: &str, retrieval: &Retrieval) -> (Reply, TurnTrace) {
-    let Retrieval { knowledge, memories } = retrieval;
+    let Retrieval { knowledge, memories, .. } = retrieval;
     let (kind, reply) = answer(persona, question, knowledge, memories);
     let trace = TurnTrace {
         kind,
         knowledge_retrieved: knowledge.len(),
-        memory_retrieved: memories.len(),
+        memory_retrieved: memories.len() + retrieval.conversations.len(),
         chunk_ids: knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
         facts_cited: reply.facts.iter().map(|f| f.number).collect(),
         backend: "offline".to_string(),
@@ -90,7 +131,7 @@ pub fn answer_offline(persona: &Persona, question: &str, retrieval: &Retrieval) 
 pub fn offline_turn<E: Embedder, M: Embedder>(
     persona: &Persona,
     knowledge: &KnowledgeBase<E>,
-    memory: &MemoryBank<M>,
+    memory: &PersonaMemory<'_, M>,
     question: &str,
     config: &RetrievalConfig,
 ) -> Result<(Reply, TurnTrace), EmbeddingError> {
@@ -109,7 +150,8 @@ pub fn model_request(
 ) -> (CompletionRequest, Vec<Fact>) {
     let facts = number_facts(retrieval.knowledge.iter().map(|r| &r.chunk));
     let memories: Vec<String> = retrieval.memories.iter().map(|(m, _)| m.clone()).collect();
-    let system = persona_system_prompt(persona, &facts, &memories);
+    let conversations: Vec<String> = retrieval.conversations.iter().map(|(m, _)| m.clone()).collect();
+    let system = persona_system_prompt(persona, &facts, &memories, &conversations);
     let request = CompletionRequest {
         model: model.to_string(),
         messages: persona_messages(system, history, question),
@@ -132,7 +174,7 @@ pub fn model_reply(
     let trace = TurnTrace {
         kind: classify(question),
         knowledge_retrieved: retrieval.knowledge.len(),
-        memory_retrieved: retrieval.memories.len(),
+        memory_retrieved: retrieval.memories.len() + retrieval.conversations.len(),
         chunk_ids: retrieval.knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
         facts_cited: cited.iter().map(|f| f.number).collect(),
         backend: format!("model {}", completion.model),
@@ -154,11 +196,11 @@ pub fn history_messages(transcript: &crate::chat::Transcript) -> Vec<ChatMessage
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::chat::{Action, Transcript};
+    use crate::chat::{Action, Reply, Transcript};
     use crate::embed::HashEmbedder;
     use crate::knowledge::Article;
 
-    fn setup() -> (Persona, KnowledgeBase, MemoryBank) {
+    fn setup() -> (Persona, KnowledgeBase, MemoryBank, MemoryBank) {
         let persona = Persona::from_card_json(
             r#"{"spec":"chara_card_v2","spec_version":"2.0","data":{"name":"Jane",
             "extensions":{"persona_engine":{"memories":["She once waited ninety days to be paid."]}}}}"#,
@@ -169,12 +211,13 @@ mod tests {
             .upsert_articles([Article::new("plan", "# Plans\n\nFirms with a formal written plan grew 30% faster.\n")])
             .unwrap();
         let memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
-        (persona, knowledge, memory)
+        (persona, knowledge, memory, MemoryBank::new(HashEmbedder::default(), []))
     }
 
     #[test]
     fn model_turn_puts_facts_in_the_prompt_and_keeps_only_real_citations() {
-        let (persona, knowledge, memory) = setup();
+        let (persona, knowledge, own, conversations) = setup();
+        let memory = PersonaMemory { own: &own, conversations: &conversations };
         let question = "How much faster did firms with a written plan grow?";
         let retrieval = retrieve(&knowledge, &memory, question, &RetrievalConfig::default()).unwrap();
         let mut history = Transcript::with_greeting("Hi!");
@@ -200,12 +243,45 @@ mod tests {
 
     #[test]
     fn offline_turn_logs_retrieval_counts() {
-        let (persona, knowledge, memory) = setup();
+        let (persona, knowledge, own, conversations) = setup();
+        let memory = PersonaMemory { own: &own, conversations: &conversations };
         let (_, trace) =
             offline_turn(&persona, &knowledge, &memory, "Were you ever paid late?", &RetrievalConfig::default())
                 .unwrap();
         assert_eq!(trace.backend, "offline");
         assert_eq!(trace.knowledge_retrieved, 1);
         assert!(trace.memory_retrieved >= 1);
+    }
+
+    #[test]
+    fn conversation_memory_is_derived_from_committed_exchanges_only() {
+        let mut transcript = Transcript::with_greeting("Hi, I'm Jane.");
+        transcript.apply(Action::Send { id: "m1".into(), text: "Do you sell sourdough?".into() }).unwrap();
+        transcript
+            .apply(Action::Commit { id: "m1".into(), reply: Reply { text: "Every morning.".into(), facts: vec![] } })
+            .unwrap();
+        transcript.apply(Action::Send { id: "m2".into(), text: "rolled back".into() }).unwrap();
+        transcript.apply(Action::Fail { id: "m2".into(), error: "503".into() }).unwrap();
+        transcript.apply(Action::Send { id: "m3".into(), text: "x".repeat(1000) }).unwrap();
+        transcript
+            .apply(Action::Commit { id: "m3".into(), reply: Reply { text: "ok".into(), facts: vec![] } })
+            .unwrap();
+        let memories = conversation_memories(&transcript, "Jane");
+        assert_eq!(memories.len(), 2, "{memories:#?}");
+        assert_eq!(memories[0], "The visitor asked: \"Do you sell sourdough?\" Jane answered: \"Every morning.\"");
+        assert!(memories[1].chars().count() < 400, "long messages are cut to excerpts");
+
+        let (persona, knowledge, own, mut conversations) = setup();
+        for memory in memories {
+            conversations.remember(memory);
+        }
+        let memory = PersonaMemory { own: &own, conversations: &conversations };
+        let retrieval =
+            retrieve(&knowledge, &memory, "what did I ask about sourdough?", &RetrievalConfig::default()).unwrap();
+        assert_eq!(retrieval.conversations.len(), 1);
+        let (request, _) = model_request(&persona, "and on Sundays?", &retrieval, &[], "m");
+        assert!(request.messages[0].content.contains("Earlier in your conversations with this visitor"));
+        let (_, trace) = answer_offline(&persona, "what did I ask about sourdough?", &retrieval);
+        assert_eq!(trace.memory_retrieved, retrieval.memories.len() + 1, "both kinds of memory are counted");
     }
 }

@@ -70,6 +70,13 @@ pub fn app() -> Html {
         });
     }
 
+    // Conversation memory follows the committed transcript (on load and after each commit).
+    {
+        let engine = engine.clone();
+        let transcript = state.transcript.clone();
+        use_effect_with((state.commits, state.loaded), move |_| engine.remember_conversation(&transcript));
+    }
+
     // After every commit, save the committed conversation.
     {
         let state_handle = state.clone();
