@@ -56,3 +56,21 @@ fn unknown_commands_fail_with_usage() {
     assert!(!ok);
     assert!(stderr.contains("Usage"), "{stderr}");
 }
+
+#[test]
+fn ask_for_the_steps_gets_all_five_recommendations_in_order() {
+    let (ok, stdout, stderr) = persona(&["ask", "What should I do before writing a business plan?"]);
+    assert!(ok, "{stderr}");
+    let positions: Vec<usize> = (1..=5)
+        .map(|n| stdout.find(&format!("\n{n}. ")).unwrap_or_else(|| panic!("item {n} missing: {stdout}")))
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{stdout}");
+    assert!(stdout.contains("1. Conduct market research"));
+}
+
+#[test]
+fn the_viability_question_gets_the_other_percentage_only() {
+    let (ok, stdout, _) = persona(&["ask", "How much more likely are businesses with a plan to reach viability?"]);
+    assert!(ok);
+    assert!(stdout.contains("16%") && !stdout.contains("30%"), "{stdout}");
+}

@@ -215,17 +215,19 @@ fn select_facts<'a>(question: &str, facts: &'a [Fact]) -> Vec<&'a Fact> {
         ) || w.ends_with('%')
     });
 
+    let has_figure = |fact: &Fact| {
+        words(&fact.text)
+            .iter()
+            .enumerate()
+            .any(|(i, w)| w.chars().any(|c| c.is_ascii_digit()) && !(i == 0 && list_number(&fact.text).is_some()))
+    };
     let mut scored: Vec<(f32, &Fact)> = facts
         .iter()
         .zip(&fact_terms)
         .map(|(fact, ft)| {
             let matched: Vec<&(String, f32)> = weights.iter().filter(|(t, _)| has(ft, t)).collect();
             let mut score: f32 = matched.iter().map(|(_, w)| w).sum();
-            let has_figure = words(&fact.text)
-                .iter()
-                .enumerate()
-                .any(|(i, w)| w.chars().any(|c| c.is_ascii_digit()) && !(i == 0 && list_number(&fact.text).is_some()));
-            if wants_number && has_figure {
+            if wants_number && has_figure(fact) {
                 score *= 1.25;
             }
             // A single shared common word is not an answer.
@@ -245,6 +247,15 @@ fn select_facts<'a>(question: &str, facts: &'a [Fact]) -> Vec<&'a Fact> {
         .take(MAX_FACTS)
         .map(|(_, fact)| *fact)
         .collect();
+
+    // A question after a figure gets one figure: the best-scoring fact that has one. Quoting a
+    // second, different figure beside it is exactly DESIGN.md's bug 4.
+    if wants_number {
+        if let Some(position) = chosen.iter().position(|f| has_figure(f)) {
+            let best_figure = chosen[position].number;
+            chosen.retain(|f| f.number == best_figure || !has_figure(f));
+        }
+    }
 
     // A list item, or a sentence introducing a list ("…work through these steps:"), among the
     // best facts means the answer is the whole list it belongs to.
@@ -412,6 +423,9 @@ mod tests {
         .unwrap();
         let question = "How much faster did firms with a written plan grow?";
         let hits = kb.search(question, 4).unwrap();
+        let (_, other) =
+            answer(&jane(), "How much more likely were firms with a written plan to reach viability?", &hits, &[]);
+        assert!(other.text.contains("16%") && !other.text.contains("30%"), "{}", other.text);
         let (kind, reply) = answer(&jane(), question, &hits, &[]);
         assert_eq!(kind, QuestionKind::Factual);
         assert!(reply.text.contains("30% faster"), "{}", reply.text);

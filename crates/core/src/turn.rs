@@ -28,7 +28,7 @@ pub struct RetrievalConfig {
 impl Default for RetrievalConfig {
     fn default() -> Self {
         // Deep enough that the needed fact is present (DESIGN.md, bug 4).
-        RetrievalConfig { knowledge_k: 6, memory_k: 5, max_section_chunks: 3 }
+        RetrievalConfig { knowledge_k: 8, memory_k: 5, max_section_chunks: 3 }
     }
 }
 
