@@ -42,7 +42,7 @@ pub fn number_facts<'a>(chunks: impl IntoIterator<Item = &'a Chunk>) -> Vec<Fact
 }
 
 /// The atomic statements of a Markdown passage: each list item whole (its marker kept, so
-/// "1. Conduct market research." stays recognisable), each paragraph split into sentences.
+/// "1. Conduct market research." and "- Talk to customers." stay recognisable), each paragraph split into sentences.
 /// Code blocks are kept whole.
 pub fn atomic_statements(body: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -57,8 +57,8 @@ pub fn atomic_statements(body: &str) -> Vec<String> {
     };
     let flush_item = |item: &mut Option<String>, out: &mut Vec<String>| {
         if let Some(text) = item.take() {
+            // The marker stays, like "1." on numbered items: a list item reads as one.
             let clean = squash_whitespace(&strip_inline_markdown(&text));
-            let clean = clean.strip_prefix("- ").or_else(|| clean.strip_prefix("* ")).unwrap_or(&clean).to_string();
             if !clean.is_empty() {
                 out.push(clean);
             }
@@ -93,7 +93,12 @@ pub fn atomic_statements(body: &str) -> Vec<String> {
         if is_item {
             flush_paragraph(&mut paragraph, &mut out);
             flush_item(&mut item, &mut out);
-            item = Some(trimmed.replacen("+ ", "- ", 1));
+            // Bullets are normalised to "- " ("*" would be taken for emphasis and stripped).
+            let normalised = match trimmed.get(..2) {
+                Some("* " | "+ ") => format!("- {}", &trimmed[2..]),
+                _ => trimmed.to_string(),
+            };
+            item = Some(normalised);
         } else if let Some(text) = item.as_mut() {
             text.push(' ');
             text.push_str(trimmed);
@@ -126,7 +131,7 @@ mod tests {
                 "One survey found 16% more reached viability.",
                 "1. Conduct market research.",
                 "2. Know your costs, every one.",
-                "Talk to customers.",
+                "- Talk to customers.",
             ]
         );
         assert_eq!(facts.iter().map(|f| f.number).collect::<Vec<_>>(), [1, 2, 3, 4, 5]);

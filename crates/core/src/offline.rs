@@ -171,7 +171,7 @@ fn factual_reply(persona: &Persona, question: &str, knowledge: &[Retrieved]) -> 
 
     let title = &chosen[0].article_title;
     let cited: Vec<String> = chosen.iter().map(|fact| format!("{} [{}]", fact.text, fact.number)).collect();
-    let joiner = if chosen.iter().any(|f| list_number(&f.text).is_some()) { "\n" } else { " " };
+    let joiner = if chosen.iter().any(|f| is_list_item(&f.text)) { "\n" } else { " " };
     let mut text =
         format!("Here's what \"{title}\" says:{}{}", if joiner == "\n" { "\n\n" } else { " " }, cited.join(joiner));
     if !persona.name().is_empty() {
@@ -259,14 +259,16 @@ fn select_facts<'a>(question: &str, facts: &'a [Fact]) -> Vec<&'a Fact> {
 
     // A list item, or a sentence introducing a list ("…work through these steps:"), among the
     // best facts means the answer is the whole list it belongs to.
-    let list_anchor = chosen.iter().find(|f| list_number(&f.text).is_some() || f.text.ends_with(':'));
+    let list_anchor = chosen.iter().find(|f| is_list_item(&f.text) || f.text.ends_with(':'));
     if let Some(anchor) = list_anchor {
-        // The list may continue in a sibling chunk of the same section.
+        // The list may continue in a sibling chunk of the same section. Numbered items are put
+        // in their order; bullets keep the order they were read in.
         let same_section = |f: &&Fact| f.article_title == anchor.article_title && f.heading == anchor.heading;
-        let mut list: Vec<&Fact> =
-            facts.iter().filter(same_section).filter(|f| list_number(&f.text).is_some()).collect();
-        list.sort_by_key(|f| list_number(&f.text));
-        list.dedup_by_key(|f| list_number(&f.text));
+        let mut list: Vec<&Fact> = facts.iter().filter(same_section).filter(|f| is_list_item(&f.text)).collect();
+        if list.iter().all(|f| list_number(&f.text).is_some()) {
+            list.sort_by_key(|f| list_number(&f.text));
+            list.dedup_by_key(|f| list_number(&f.text));
+        }
         list.truncate(MAX_LIST_ITEMS);
         if list.len() > 1 {
             let intro = facts.iter().filter(same_section).find(|f| f.text.ends_with(':'));
@@ -286,6 +288,11 @@ fn same_term(a: &str, b: &str) -> bool {
     }
     let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     short.len() >= 4 && long.len() - short.len() <= 2 && long.starts_with(short)
+}
+
+/// A numbered ("3. …") or bulleted ("- …") list item.
+fn is_list_item(text: &str) -> bool {
+    list_number(text).is_some() || text.starts_with("- ")
 }
 
 /// The number of a numbered list item ("3. Test your offer…" → 3).
@@ -449,6 +456,25 @@ mod tests {
         let numbers: Vec<usize> = reply.facts.iter().map(|f| f.number).collect();
         assert_eq!(numbers, [1, 2, 3], "{}", reply.text);
         assert!(reply.text.contains("1. Conduct market research. [1]\n2. Work out your costs. [2]"), "{}", reply.text);
+    }
+
+    #[test]
+    fn a_bulleted_list_is_answered_whole_with_its_introduction() {
+        let mut kb = KnowledgeBase::new(HashEmbedder::default());
+        kb.upsert_articles([Article::new(
+            "price",
+            "# Pricing\n\n## Signs you should raise your prices\n\nWatch for these signs:\n\n- You are always busy.\n* Costs have risen.\n+ Nobody pushes back.\n\n## Other\n\nWeather talk.\n",
+        )])
+        .unwrap();
+        let question = "What are the signs I should raise my prices?";
+        let (_, reply) = answer(&jane(), question, &kb.search(question, 3).unwrap(), &[]);
+        let texts: Vec<&str> = reply.facts.iter().map(|f| f.text.as_str()).collect();
+        assert_eq!(
+            texts,
+            ["Watch for these signs:", "- You are always busy.", "- Costs have risen.", "- Nobody pushes back."],
+            "{}",
+            reply.text
+        );
     }
 
     #[test]
