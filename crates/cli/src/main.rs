@@ -132,6 +132,16 @@ enum BenchCommand {
     },
 }
 
+/// An endpoint, with the API key from the environment variable `api_key_env` when it is set
+/// (the key is never a flag, so it stays out of shell history and process lists).
+fn endpoint_config(endpoint: String, model: impl Into<String>, api_key_env: &str) -> EndpointConfig {
+    let config = EndpointConfig::new(endpoint, model);
+    match std::env::var(api_key_env) {
+        Ok(key) => config.with_api_key(key),
+        Err(_) => config,
+    }
+}
+
 /// A local embedder named on the command line.
 fn local_embedder(name: &str) -> Result<HashEmbedder, String> {
     match name.split_once(':') {
@@ -187,10 +197,7 @@ fn main() -> ExitCode {
                     Some(model) => {
                         let endpoint = endpoint.ok_or("`--embedder openai:<model>` needs `--endpoint URL`")?;
                         let dim = dim.ok_or("`--embedder openai:<model>` needs `--dim N`")?;
-                        let mut config = EndpointConfig::new(endpoint, model);
-                        if let Ok(key) = std::env::var(&api_key_env) {
-                            config = config.with_api_key(key);
-                        }
+                        let config = endpoint_config(endpoint, model, &api_key_env);
                         let embedder = remote::RemoteEmbedder::new(config, dim)?;
                         eval::run(embedder, articles, &queries, k, search)
                     }
@@ -235,10 +242,7 @@ fn main() -> ExitCode {
                 None => offline_turn(&persona, &knowledge, &memory, &question, &RetrievalConfig::default())
                     .map_err(|e| e.to_string()),
                 Some(endpoint) => {
-                    let mut config = EndpointConfig::new(endpoint, model);
-                    if let Ok(key) = std::env::var(&api_key_env) {
-                        config = config.with_api_key(key);
-                    }
+                    let config = endpoint_config(endpoint, model, &api_key_env);
                     remote::ask(&persona, &knowledge, &memory, &question, config)
                 }
             };

@@ -293,7 +293,7 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
         // Validated: from here on nothing fails.
         let article_ids: BTreeSet<&str> = prepared.articles.iter().map(|a| a.id.as_str()).collect();
         let new_ids: BTreeSet<&str> = prepared.chunks.iter().map(|c| c.id.as_str()).collect();
-        let old_ids: Vec<String> = self
+        let old_ids: BTreeSet<String> = self
             .chunks
             .values()
             .filter(|c| article_ids.contains(c.article_id.as_str()))
@@ -345,14 +345,14 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
         true
     }
 
+    /// Ids of the chunks the articles produce now.
+    fn expected_chunk_ids(&self) -> BTreeSet<String> {
+        self.articles.values().flat_map(|a| chunk_article(&a.id, &a.source, &self.chunk_config)).map(|c| c.id).collect()
+    }
+
     /// Compares both indexes with the chunks the articles produce now.
     pub fn check_consistency(&self) -> ConsistencyReport {
-        let expected: BTreeSet<String> = self
-            .articles
-            .values()
-            .flat_map(|a| chunk_article(&a.id, &a.source, &self.chunk_config))
-            .map(|c| c.id)
-            .collect();
+        let expected = self.expected_chunk_ids();
         let indexed: BTreeSet<String> = self.index.ids().into_iter().collect();
         let lexical: BTreeSet<&String> = self.lexical.ids().collect();
         ConsistencyReport {
@@ -453,8 +453,7 @@ impl<E: Embedder> KnowledgeBase<E> {
             return Ok(found);
         }
         let articles: Vec<Article> = self.articles.values().cloned().collect();
-        let expected: BTreeSet<String> =
-            articles.iter().flat_map(|a| chunk_article(&a.id, &a.source, &self.chunk_config)).map(|c| c.id).collect();
+        let expected = self.expected_chunk_ids();
         for id in self.index.ids() {
             if !expected.contains(&id) {
                 self.index.remove(&id);

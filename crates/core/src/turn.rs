@@ -48,6 +48,20 @@ pub struct TurnTrace {
     pub backend: String,
 }
 
+impl TurnTrace {
+    /// The trace of a turn that retrieved `retrieval` and cited `cited`.
+    fn new(kind: QuestionKind, retrieval: &Retrieval, cited: &[Fact], backend: String) -> TurnTrace {
+        TurnTrace {
+            kind,
+            knowledge_retrieved: retrieval.knowledge.len(),
+            memory_retrieved: retrieval.memories.len() + retrieval.conversations.len(),
+            chunk_ids: retrieval.knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
+            facts_cited: cited.iter().map(|f| f.number).collect(),
+            backend,
+        }
+    }
+}
+
 /// What both memories returned for one question.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Retrieval {
@@ -116,14 +130,7 @@ pub fn conversation_memories(transcript: &crate::chat::Transcript, persona_name:
 pub fn answer_offline(persona: &Persona, question: &str, retrieval: &Retrieval) -> (Reply, TurnTrace) {
     let Retrieval { knowledge, memories, .. } = retrieval;
     let (kind, reply) = answer(persona, question, knowledge, memories);
-    let trace = TurnTrace {
-        kind,
-        knowledge_retrieved: knowledge.len(),
-        memory_retrieved: memories.len() + retrieval.conversations.len(),
-        chunk_ids: knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
-        facts_cited: reply.facts.iter().map(|f| f.number).collect(),
-        backend: "offline".to_string(),
-    };
+    let trace = TurnTrace::new(kind, retrieval, &reply.facts, "offline".to_string());
     (reply, trace)
 }
 
@@ -171,14 +178,7 @@ pub fn model_reply(
 ) -> (Reply, TurnTrace) {
     let cited: Vec<Fact> =
         facts.iter().filter(|f| completion.text.contains(&format!("[{}]", f.number))).cloned().collect();
-    let trace = TurnTrace {
-        kind: classify(question),
-        knowledge_retrieved: retrieval.knowledge.len(),
-        memory_retrieved: retrieval.memories.len() + retrieval.conversations.len(),
-        chunk_ids: retrieval.knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
-        facts_cited: cited.iter().map(|f| f.number).collect(),
-        backend: format!("model {}", completion.model),
-    };
+    let trace = TurnTrace::new(classify(question), retrieval, &cited, format!("model {}", completion.model));
     (Reply { text: completion.text, facts: cited }, trace)
 }
 
