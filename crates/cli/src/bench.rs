@@ -37,6 +37,9 @@ impl Rng {
 
 const EMBEDDER: &str = "synthetic";
 
+/// Timed passes over the query set per method.
+const ROUNDS: usize = 3;
+
 /// A cluster: a center and a few directions its members spread along.
 struct Cluster {
     center: Vec<f32>,
@@ -123,22 +126,40 @@ pub fn run(args: &BenchArgs) -> serde_json::Value {
     let mut index = VectorIndex::build(EMBEDDER, dim, items, config).expect("synthetic vectors fit the index");
     let build = started.elapsed();
 
-    let mut hnsw_times = Vec::with_capacity(queries);
-    let mut exact_times = Vec::with_capacity(queries);
-    let mut recall_sum = 0.0;
-    for q in query_points {
-        let query = embedding(q);
-        let started = Instant::now();
-        let hnsw = index.search(&query, 10).expect("same embedder");
-        hnsw_times.push(started.elapsed());
-        let started = Instant::now();
-        let exact = index.search_exact(&query, 10).expect("same embedder");
-        exact_times.push(started.elapsed());
-        let found = exact.iter().filter(|e| hnsw.iter().any(|h| h.id == e.id)).count();
-        recall_sum += found as f64 / exact.len().max(1) as f64;
+    // Each method answers the whole query set in turn, as a server or a page answering a run of
+    // searches would (and as ANN benchmarks measure): interleaving them would make each pay for
+    // the other's cache traffic, the graph's scattered reads far more than the exact scan's
+    // streaming ones.
+    let query_points: Vec<Embedding> = query_points.into_iter().map(embedding).collect();
+    let timed = |search: &dyn Fn(&Embedding) -> Vec<persona_core::index::Hit>, times: &mut Vec<Duration>| {
+        let mut results = Vec::with_capacity(queries);
+        for query in &query_points {
+            let started = Instant::now();
+            let hits = search(query);
+            times.push(started.elapsed());
+            results.push(hits);
+        }
+        results
+    };
+    let hnsw = |q: &Embedding| index.search(q, 10).expect("same embedder");
+    let exact = |q: &Embedding| index.search_exact(q, 10).expect("same embedder");
+    // An untimed pass of each first (page faults, cold caches), then ROUNDS alternating timed
+    // passes pooled per method, so a slow spell on a shared machine hits both alike.
+    let (mut hnsw_times, mut exact_times, mut scratch) = (Vec::new(), Vec::new(), Vec::new());
+    let _ = timed(&hnsw, &mut scratch);
+    let _ = timed(&exact, &mut scratch);
+    let (mut hnsw_results, mut exact_results) = (Vec::new(), Vec::new());
+    for _ in 0..ROUNDS {
+        hnsw_results = timed(&hnsw, &mut hnsw_times);
+        exact_results = timed(&exact, &mut exact_times);
     }
     hnsw_times.sort();
     exact_times.sort();
+    let mut recall_sum = 0.0;
+    for (hnsw, exact) in hnsw_results.iter().zip(&exact_results) {
+        let found = exact.iter().filter(|e| hnsw.iter().any(|h| h.id == e.id)).count();
+        recall_sum += found as f64 / exact.len().max(1) as f64;
+    }
 
     // One new 20-chunk article: inserted, then found by a search for one of its chunks.
     let probe = embedding(new_article[7].clone());

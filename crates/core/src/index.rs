@@ -11,6 +11,11 @@
 //! [`VectorIndex::merged`] should rebuild the base; `merged` takes `&self` and returns a new
 //! index, so it can run off the UI thread and be swapped in when done.
 //!
+//! The graph walks **scalar-quantised** copies of the vectors (one `i8` per dimension with a
+//! per-vector scale: a quarter of the memory traffic of `f32`, which is what a graph search on a
+//! large index waits on); the candidates it returns are re-ranked with the exact `f32` vectors,
+//! which the index keeps in one flat array. Scores in results are always exact cosines.
+//!
 //! The builder runs with a fixed seed (the same vectors give the same graph natively and in
 //! wasm) and without the neighbour-selection heuristic, which `../shared/TOOLCHAIN.md` measured
 //! at ~25× the build time. [`VectorIndex::to_bytes`] writes a versioned binary file (magic,
@@ -21,18 +26,57 @@ use std::collections::{BTreeSet, HashMap};
 
 use instant_distance::{Builder, HnswMap, Search};
 use serde::{Deserialize, Serialize};
+use smallvec::SmallVec;
 use thiserror::Error;
 
 use crate::embed::{dot, Embedding, EmbeddingError};
 
-/// A unit vector; distance is `1 - cosine`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct UnitVector(Vec<f32>);
+/// Codes up to this many dimensions live inside the graph's point array itself, so a hop reads
+/// one contiguous record instead of chasing a pointer (larger vectors spill to the heap).
+const INLINE_DIMS: usize = 384;
 
-impl instant_distance::Point for UnitVector {
-    fn distance(&self, other: &Self) -> f32 {
-        1.0 - dot(&self.0, &other.0)
+/// A unit vector as the graph sees it: each component rounded to a multiple of `step`
+/// (`codes[i] * step ≈ v[i]`, |codes| ≤ 127); distance is `1 - cosine`, approximately.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Quantized {
+    step: f32,
+    codes: SmallVec<[i8; INLINE_DIMS]>,
+}
+
+impl Quantized {
+    fn new(vector: &[f32]) -> Self {
+        let largest = vector.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+        let step = if largest > 0.0 { largest / 127.0 } else { 1.0 };
+        let codes = vector.iter().map(|x| (x / step).round().clamp(-127.0, 127.0) as i8).collect();
+        Quantized { step, codes }
     }
+}
+
+impl instant_distance::Point for Quantized {
+    fn distance(&self, other: &Self) -> f32 {
+        1.0 - dot_i8(&self.codes, &other.codes) as f32 * self.step * other.step
+    }
+}
+
+crate::embed::dispatch_avx2! {
+    /// Integer dot product in 16 independent lanes (the shape compilers turn into SIMD
+    /// multiply-adds). Thousands of products of at most 127² fit an `i32`.
+    dot_i8 = dot_i8_portable(a: &[i8], b: &[i8]) -> i32
+}
+
+#[inline(always)]
+fn dot_i8_portable(a: &[i8], b: &[i8]) -> i32 {
+    let mut lanes = [0i32; 16];
+    let mut chunks_a = a.chunks_exact(16);
+    let mut chunks_b = b.chunks_exact(16);
+    for (x, y) in (&mut chunks_a).zip(&mut chunks_b) {
+        for i in 0..16 {
+            lanes[i] += i32::from(x[i]) * i32::from(y[i]);
+        }
+    }
+    let tail: i32 =
+        chunks_a.remainder().iter().zip(chunks_b.remainder()).map(|(x, y)| i32::from(*x) * i32::from(*y)).sum();
+    lanes.iter().sum::<i32>() + tail
 }
 
 /// One search result.
@@ -57,7 +101,7 @@ pub struct IndexConfig {
 
 impl Default for IndexConfig {
     fn default() -> Self {
-        IndexConfig { ef_construction: 48, ef_search: 48, seed: 0x5eed, max_delta: 512 }
+        IndexConfig { ef_construction: 48, ef_search: 32, seed: 0x5eed, max_delta: 512 }
     }
 }
 
@@ -77,7 +121,10 @@ pub enum IndexFormatError {
 
 const MAGIC: &[u8; 4] = b"PEVI";
 /// The format version [`VectorIndex::to_bytes`] writes.
-pub const FORMAT_VERSION: u16 = 1;
+///
+/// Version 2: quantised graph points plus a flat array of exact vectors (version 1 kept `f32`
+/// points in the graph).
+pub const FORMAT_VERSION: u16 = 2;
 
 /// An HNSW base graph, an exact delta segment and tombstones, for one embedder's vectors.
 #[derive(Serialize, Deserialize)]
@@ -85,13 +132,15 @@ pub struct VectorIndex {
     embedder: String,
     dim: usize,
     config: IndexConfig,
-    /// Values are slots into `base_ids`.
-    base: HnswMap<UnitVector, u32>,
+    /// Values are slots into `base_ids` and `base_vectors`.
+    base: HnswMap<Quantized, u32>,
     base_ids: Vec<String>,
+    /// The exact base vectors, `dim` floats per slot, in slot order.
+    base_vectors: Vec<f32>,
     /// Base entries that were removed or replaced.
     tombstones: BTreeSet<String>,
     /// Vectors added since the base was built, searched exactly.
-    delta: Vec<(String, UnitVector)>,
+    delta: Vec<(String, Vec<f32>)>,
     #[serde(skip)]
     lookup: HashMap<String, Location>,
 }
@@ -137,33 +186,29 @@ impl VectorIndex {
         let mut ids = Vec::with_capacity(latest.len());
         for (position, (id, embedding)) in items.into_iter().enumerate() {
             if latest.get(&id) == Some(&position) {
-                points.push(UnitVector(embedding.vector));
+                points.push(embedding.vector);
                 ids.push(id);
             }
         }
         Ok(Self::from_points(embedder, dim, config, points, ids))
     }
 
-    fn from_points(
-        embedder: &str,
-        dim: usize,
-        config: &IndexConfig,
-        points: Vec<UnitVector>,
-        ids: Vec<String>,
-    ) -> Self {
+    fn from_points(embedder: &str, dim: usize, config: &IndexConfig, points: Vec<Vec<f32>>, ids: Vec<String>) -> Self {
         let slots: Vec<u32> = (0..ids.len() as u32).collect();
+        let codes: Vec<Quantized> = points.iter().map(|v| Quantized::new(v)).collect();
         let base = Builder::default()
             .seed(config.seed)
             .select_heuristic(None)
             .ef_construction(config.ef_construction)
             .ef_search(config.ef_search)
-            .build(points, slots);
+            .build(codes, slots);
         let mut index = VectorIndex {
             embedder: embedder.to_string(),
             dim,
             config: config.clone(),
             base,
             base_ids: ids,
+            base_vectors: points.concat(),
             tombstones: BTreeSet::new(),
             delta: Vec::new(),
             lookup: HashMap::new(),
@@ -220,22 +265,21 @@ impl VectorIndex {
     /// The live vector of `id`.
     pub fn vector(&self, id: &str) -> Option<&[f32]> {
         match self.lookup.get(id)? {
-            Location::Base(slot) => {
-                // HnswMap stores points in its own order; find ours through its values.
-                self.base
-                    .iter()
-                    .find(|(pid, _)| self.base.values[pid.into_inner() as usize] == *slot)
-                    .map(|(_, p)| &p.0[..])
-            }
-            Location::Delta(position) => Some(&self.delta[*position].1 .0),
+            Location::Base(slot) => Some(self.base_vector(*slot)),
+            Location::Delta(position) => Some(&self.delta[*position].1),
         }
+    }
+
+    fn base_vector(&self, slot: u32) -> &[f32] {
+        let start = slot as usize * self.dim;
+        &self.base_vectors[start..start + self.dim]
     }
 
     /// Adds or replaces the vector of `id`. Searchable at once (exactly, in the delta).
     pub fn insert(&mut self, id: &str, embedding: Embedding) -> Result<(), EmbeddingError> {
         check(&self.embedder, self.dim, &embedding)?;
         self.remove(id);
-        self.delta.push((id.to_string(), UnitVector(embedding.vector)));
+        self.delta.push((id.to_string(), embedding.vector));
         self.lookup.insert(id.to_string(), Location::Delta(self.delta.len() - 1));
         Ok(())
     }
@@ -269,10 +313,9 @@ impl VectorIndex {
     pub fn merged(&self) -> VectorIndex {
         let mut points = Vec::with_capacity(self.len());
         let mut ids = Vec::with_capacity(self.len());
-        for (pid, point) in self.base.iter() {
-            let id = &self.base_ids[self.base.values[pid.into_inner() as usize] as usize];
+        for (slot, id) in self.base_ids.iter().enumerate() {
             if !self.tombstones.contains(id) {
-                points.push(point.clone());
+                points.push(self.base_vector(slot as u32).to_vec());
                 ids.push(id.clone());
             }
         }
@@ -289,27 +332,26 @@ impl VectorIndex {
         if k == 0 {
             return Ok(Vec::new());
         }
-        let point = UnitVector(query.vector.clone());
-        let mut hits: Vec<Hit> = Vec::with_capacity(k + self.delta.len());
+        if k > self.config.ef_search {
+            // The graph returns at most `ef_search` candidates; a deeper search is exact.
+            return self.search_exact(query, k);
+        }
+        // The graph proposes its `ef_search` nearest by quantised distance; exact cosines
+        // re-rank them together with the delta. Only the winners get their ids cloned.
+        let mut scored: Vec<(f32, Location)> = Vec::with_capacity(self.config.ef_search + self.delta.len());
         if !self.base_ids.is_empty() {
             let mut search = Search::default();
-            for item in self.base.search(&point, &mut search) {
-                let id = &self.base_ids[*item.value as usize];
-                if self.tombstones.contains(id) {
-                    continue;
-                }
-                hits.push(Hit { id: id.clone(), score: 1.0 - item.distance });
-                if hits.len() == k {
-                    break;
+            for item in self.base.search(&Quantized::new(&query.vector), &mut search) {
+                let slot = *item.value;
+                if self.tombstones.is_empty() || !self.tombstones.contains(&self.base_ids[slot as usize]) {
+                    scored.push((dot(&query.vector, self.base_vector(slot)), Location::Base(slot)));
                 }
             }
         }
-        for (id, vector) in &self.delta {
-            hits.push(Hit { id: id.clone(), score: dot(&point.0, &vector.0) });
+        for (position, (_, vector)) in self.delta.iter().enumerate() {
+            scored.push((dot(&query.vector, vector), Location::Delta(position)));
         }
-        hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
-        hits.truncate(k);
-        Ok(hits)
+        Ok(self.best(scored, k))
     }
 
     /// Exact search over every live vector (the reference for recall, and a fallback).
@@ -317,23 +359,30 @@ impl VectorIndex {
         check(&self.embedder, self.dim, query)?;
         // Score first, name later: only the k winners get their ids cloned.
         let mut scored: Vec<(f32, Location)> = Vec::with_capacity(self.base_ids.len() + self.delta.len());
-        for (pid, point) in self.base.iter() {
-            let slot = self.base.values[pid.into_inner() as usize];
-            scored.push((dot(&query.vector, &point.0), Location::Base(slot)));
+        for (slot, vector) in self.base_vectors.chunks_exact(self.dim.max(1)).enumerate() {
+            scored.push((dot(&query.vector, vector), Location::Base(slot as u32)));
         }
         for (position, (_, vector)) in self.delta.iter().enumerate() {
-            scored.push((dot(&query.vector, &vector.0), Location::Delta(position)));
+            scored.push((dot(&query.vector, vector), Location::Delta(position)));
         }
+        if !self.tombstones.is_empty() {
+            scored.retain(|(_, l)| match l {
+                Location::Base(slot) => !self.tombstones.contains(&self.base_ids[*slot as usize]),
+                Location::Delta(_) => true,
+            });
+        }
+        Ok(self.best(scored, k))
+    }
+
+    /// The `k` best of `scored`, best first (ties by id), with their ids.
+    fn best(&self, mut scored: Vec<(f32, Location)>, k: usize) -> Vec<Hit> {
         let id_of = |location: &Location| match location {
             Location::Base(slot) => &self.base_ids[*slot as usize],
             Location::Delta(position) => &self.delta[*position].0,
         };
-        if !self.tombstones.is_empty() {
-            scored.retain(|(_, l)| !matches!(l, Location::Base(_)) || !self.tombstones.contains(id_of(l)));
-        }
         let k = k.min(scored.len());
         if k == 0 {
-            return Ok(Vec::new());
+            return Vec::new();
         }
         let order =
             |a: &(f32, Location), b: &(f32, Location)| b.0.total_cmp(&a.0).then_with(|| id_of(&a.1).cmp(id_of(&b.1)));
@@ -342,7 +391,7 @@ impl VectorIndex {
             scored.truncate(k);
         }
         scored.sort_by(order);
-        Ok(scored.iter().map(|(score, l)| Hit { id: id_of(l).clone(), score: *score }).collect())
+        scored.iter().map(|(score, l)| Hit { id: id_of(l).clone(), score: *score }).collect()
     }
 
     /// The index as bytes: `PEVI`, the format version (u16, little-endian), a postcard body.
@@ -368,7 +417,9 @@ impl VectorIndex {
             postcard::from_bytes(&bytes[6..]).map_err(|e| IndexFormatError::Corrupt(e.to_string()))?;
         if index.base.values.len() != index.base_ids.len()
             || index.base.values.iter().any(|slot| *slot as usize >= index.base_ids.len())
-            || index.delta.iter().any(|(_, v)| v.0.len() != index.dim)
+            || index.base_vectors.len() != index.base_ids.len() * index.dim
+            || index.base.iter().any(|(_, code)| code.codes.len() != index.dim)
+            || index.delta.iter().any(|(_, v)| v.len() != index.dim)
         {
             return Err(IndexFormatError::Corrupt("inconsistent segment sizes".into()));
         }
@@ -416,6 +467,31 @@ mod tests {
 
     fn ids(hits: &[Hit]) -> Vec<&str> {
         hits.iter().map(|h| h.id.as_str()).collect()
+    }
+
+    #[test]
+    fn quantised_codes_keep_the_geometry_and_results_carry_exact_scores() {
+        let (embedder, index) = index();
+        let a = embedder.embed("Raise prices when costs rise.").vector;
+        let b = embedder.embed("Cash flow is money moving in and out.").vector;
+        let approx = 1.0 - instant_distance::Point::distance(&Quantized::new(&a), &Quantized::new(&b));
+        assert!((approx - dot(&a, &b)).abs() < 0.01, "quantised cosine {approx} vs exact {}", dot(&a, &b));
+        let query = embedder.embed("raising prices");
+        for hit in index.search(&query, 3).unwrap() {
+            let exact = dot(&query.vector, index.vector(&hit.id).unwrap());
+            assert_eq!(hit.score, exact, "{} is scored with its f32 vector", hit.id);
+        }
+    }
+
+    #[test]
+    fn a_search_deeper_than_the_graph_beam_is_answered_exactly() {
+        let embedder = HashEmbedder::default();
+        let config = IndexConfig { ef_search: 2, ..IndexConfig::default() };
+        let index = VectorIndex::build(embedder.id(), embedder.dim(), corpus(&embedder), &config).unwrap();
+        let query = embedder.embed("payroll for the first employee");
+        let hits = index.search(&query, 4).unwrap();
+        assert_eq!(hits.len(), 4, "all four vectors, though the graph's beam holds two");
+        assert_eq!(hits, index.search_exact(&query, 4).unwrap());
     }
 
     #[test]
