@@ -104,6 +104,17 @@ enum EvalCommand {
         /// Hybrid fusion: candidates taken from each ranking per requested result.
         #[arg(long)]
         candidates: Option<usize>,
+        /// Query expansion: the weight of a synonym from the built-in lexicon against a typed
+        /// word (0 turns expansion off).
+        #[arg(long)]
+        synonym_weight: Option<f32>,
+        /// Hybrid: the weight of pseudo-relevance feedback from the top lexical passages in the
+        /// vector query (0 turns it off).
+        #[arg(long)]
+        feedback_weight: Option<f32>,
+        /// Hybrid: how many top lexical passages feed back into the vector query.
+        #[arg(long)]
+        feedback_passages: Option<usize>,
     },
 }
 
@@ -181,6 +192,9 @@ fn main() -> ExitCode {
                     rrf_k,
                     bm25_weight,
                     candidates,
+                    synonym_weight,
+                    feedback_weight,
+                    feedback_passages,
                 },
         } => {
             let result = (|| {
@@ -192,6 +206,9 @@ fn main() -> ExitCode {
                     rrf_k: rrf_k.unwrap_or(defaults.rrf_k),
                     bm25_weight: bm25_weight.unwrap_or(defaults.bm25_weight),
                     candidates_per_result: candidates.unwrap_or(defaults.candidates_per_result),
+                    synonym_weight: synonym_weight.unwrap_or(defaults.synonym_weight),
+                    feedback_weight: feedback_weight.unwrap_or(defaults.feedback_weight),
+                    feedback_passages: feedback_passages.unwrap_or(defaults.feedback_passages),
                 };
                 match embedder.strip_prefix("openai:") {
                     Some(model) => {

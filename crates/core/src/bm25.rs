@@ -109,18 +109,25 @@ impl Bm25Index {
 
     /// Up to `k` documents matching `query`, best first, with positive scores only.
     pub fn search(&self, query: &str, k: usize) -> Vec<(String, f32)> {
-        if self.documents.is_empty() || k == 0 {
-            return Vec::new();
-        }
         let mut query_terms = terms(query);
         query_terms.sort();
         query_terms.dedup();
+        let weighted: Vec<(String, f32)> = query_terms.into_iter().map(|t| (t, 1.0)).collect();
+        self.search_weighted(&weighted, k)
+    }
+
+    /// Like [`Bm25Index::search`], for distinct [`terms`] tokens that each count `weight` times
+    /// their usual score (query expansion: synonyms count less than the words typed).
+    pub fn search_weighted(&self, query_terms: &[(String, f32)], k: usize) -> Vec<(String, f32)> {
+        if self.documents.is_empty() || k == 0 {
+            return Vec::new();
+        }
         let average_len = self.total_len as f32 / self.documents.len() as f32;
         let Bm25Config { k1, b } = self.config;
         let mut scores: HashMap<&str, f32> = HashMap::new();
-        for term in &query_terms {
+        for (term, weight) in query_terms {
             let Some(posting) = self.postings.get(term) else { continue };
-            let idf = self.idf(term);
+            let idf = weight * self.idf(term);
             for (id, tf) in posting {
                 let len = self.documents[id].len as f32;
                 let tf = *tf as f32;

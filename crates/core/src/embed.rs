@@ -42,6 +42,18 @@ pub trait Embedder {
         let _ = term_weight;
         self.embed(text)
     }
+
+    /// [`Embedder::embed_query`] with `extra` terms (query expansion: synonyms), each counting
+    /// its own weight times `term_weight`. The default ignores them.
+    fn embed_query_expanded(
+        &self,
+        text: &str,
+        term_weight: &dyn Fn(&str) -> f32,
+        extra: &[(String, f32)],
+    ) -> Embedding {
+        let _ = extra;
+        self.embed_query(text, term_weight)
+    }
 }
 
 /// The built-in embedder: signed feature hashing of stemmed terms, term bigrams and character
@@ -91,11 +103,21 @@ impl Embedder for HashEmbedder {
     }
 
     fn embed_query(&self, text: &str, term_weight: &dyn Fn(&str) -> f32) -> Embedding {
+        self.embed_query_expanded(text, term_weight, &[])
+    }
+
+    fn embed_query_expanded(
+        &self,
+        text: &str,
+        term_weight: &dyn Fn(&str) -> f32,
+        extra: &[(String, f32)],
+    ) -> Embedding {
         let mut vector = vec![0.0f32; self.dim];
         let terms = terms(text);
         let weights: Vec<f32> = terms.iter().map(|t| term_weight(t)).collect();
-        for (term, weight) in terms.iter().zip(&weights) {
-            self.add(&mut vector, &format!("w:{term}"), *weight);
+        let extra = extra.iter().map(|(term, weight)| (term, weight * term_weight(term)));
+        for (term, weight) in terms.iter().zip(weights.iter().copied()).chain(extra) {
+            self.add(&mut vector, &format!("w:{term}"), weight);
             let padded: Vec<char> = format!("<{term}>").chars().collect();
             for trigram in padded.windows(3) {
                 let trigram: String = trigram.iter().collect();

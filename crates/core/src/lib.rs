@@ -11,6 +11,7 @@
 //! - [`facts`]: a chunk → numbered, atomic facts (what grounding rebuilds answers from).
 //! - [`embed`]: the [`embed::Embedder`] trait and the built-in offline hashing embedder.
 //! - [`index`]: the HNSW vector index on `instant-distance`.
+//! - [`lexicon`]: synonym groups for query expansion.
 //! - [`knowledge`]: articles + chunks + index kept in step; retrieval.
 //! - [`chat`]: the optimistic chat state machine (pending → sent | failed).
 //! - [`offline`]: the built-in offline backend that answers from retrieved text alone.
@@ -26,6 +27,7 @@ pub mod embed;
 pub mod facts;
 pub mod index;
 pub mod knowledge;
+pub mod lexicon;
 pub mod model;
 pub mod offline;
 pub mod persona;
