@@ -18,8 +18,11 @@
 //! - [`turn`]: one turn end to end, with its trace.
 //! - [`model`]: the chat-model trait the HTTP client implements.
 //! - [`prompt`]: prompt assembly in a designed, tested order.
-//! - [`store`]: the storage trait and an in-memory implementation.
+//! - [`store`]: the storage trait (tables of records, atomic batches) and an in-memory store.
+//! - [`backup`]: everything in a store as one versioned JSON file, and back.
+//! - [`persist`]: what each engine operation writes, as one batch; reading it back.
 
+pub mod backup;
 pub mod bm25;
 pub mod chat;
 pub mod chunk;
@@ -30,6 +33,7 @@ pub mod knowledge;
 pub mod lexicon;
 pub mod model;
 pub mod offline;
+pub mod persist;
 pub mod persona;
 pub mod prompt;
 pub mod store;
