@@ -49,14 +49,16 @@ pub struct Bm25Index {
     total_len: u64,
 }
 
+/// A document in a snapshot: id, token count, (term number, frequency) pairs.
+type SnapshotDocument = (String, u32, Vec<(u32, u32)>);
+
 /// A compact, serialisable copy of a [`Bm25Index`]: what a store keeps so a restart need not
 /// re-tokenise every passage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Bm25Snapshot {
     config: Bm25Config,
     terms: Vec<String>,
-    /// (id, token count, (term number, frequency) pairs).
-    documents: Vec<(String, u32, Vec<(u32, u32)>)>,
+    documents: Vec<SnapshotDocument>,
 }
 
 impl Bm25Index {

@@ -30,6 +30,7 @@ use smallvec::SmallVec;
 use thiserror::Error;
 
 use crate::embed::{dot, Embedding, EmbeddingError};
+use crate::text::fnv1a64;
 
 /// Codes up to this many dimensions live inside the graph's point array itself, so a hop reads
 /// one contiguous record instead of chasing a pointer (larger vectors spill to the heap).
@@ -122,12 +123,11 @@ pub enum IndexFormatError {
 const MAGIC: &[u8; 4] = b"PEVI";
 /// The format version [`VectorIndex::to_bytes`] writes.
 ///
-/// Version 2: quantised graph points plus a flat array of exact vectors (version 1 kept `f32`
-/// points in the graph).
+/// Version 2: quantised graph points, exact vectors as raw `f32`s, base and delta as separate
+/// segments (version 1 was one postcard body with `f32` points in the graph).
 pub const FORMAT_VERSION: u16 = 2;
 
 /// An HNSW base graph, an exact delta segment and tombstones, for one embedder's vectors.
-#[derive(Serialize, Deserialize)]
 pub struct VectorIndex {
     embedder: String,
     dim: usize,
@@ -141,7 +141,6 @@ pub struct VectorIndex {
     tombstones: BTreeSet<String>,
     /// Vectors added since the base was built, searched exactly.
     delta: Vec<(String, Vec<f32>)>,
-    #[serde(skip)]
     lookup: HashMap<String, Location>,
 }
 
@@ -394,38 +393,185 @@ impl VectorIndex {
         scored.iter().map(|(score, l)| Hit { id: id_of(l).clone(), score: *score }).collect()
     }
 
-    /// The index as bytes: `PEVI`, the format version (u16, little-endian), a postcard body.
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(8 + self.len() * (self.dim * 4 + 160));
-        out.extend_from_slice(MAGIC);
-        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        let body = postcard::to_allocvec(self).expect("an index always serialises");
-        out.extend_from_slice(&body);
-        out
+    /// The base graph and its vectors as one segment: written when the base changes (a build
+    /// or a merge), read back without rebuilding. Layout: `PEVB`, the format version (u16 LE),
+    /// the header length (u32 LE), a postcard header (embedder, dimension, tuning, graph, ids),
+    /// then the exact vectors as raw little-endian `f32`s — a typed array's bytes.
+    pub fn base_segment(&self) -> Vec<u8> {
+        let header = BaseHeaderRef {
+            embedder: &self.embedder,
+            dim: self.dim,
+            config: &self.config,
+            base: &self.base,
+            base_ids: &self.base_ids,
+        };
+        segment(BASE_MAGIC, &header, self.base_vectors.iter().copied())
     }
 
-    /// Restores an index written by [`VectorIndex::to_bytes`], without rebuilding.
-    pub fn from_bytes(bytes: &[u8]) -> Result<VectorIndex, IndexFormatError> {
-        if bytes.len() < 6 || &bytes[..4] != MAGIC {
-            return Err(IndexFormatError::NotAnIndex);
+    /// The delta and the tombstones as one small segment, tied to its base: rewritten whenever
+    /// an article is saved. Layout as [`VectorIndex::base_segment`], magic `PEVD`.
+    pub fn delta_segment(&self) -> Vec<u8> {
+        let header = DeltaHeader {
+            embedder: self.embedder.clone(),
+            dim: self.dim,
+            base_tag: self.base_tag(),
+            tombstones: self.tombstones.clone(),
+            delta_ids: self.delta.iter().map(|(id, _)| id.clone()).collect(),
+        };
+        segment(DELTA_MAGIC, &header, self.delta.iter().flat_map(|(_, v)| v.iter().copied()))
+    }
+
+    /// Identifies the base graph (changes when a build or merge replaces it); a delta segment
+    /// records the tag of the base it was written against.
+    pub fn base_tag(&self) -> u64 {
+        let mut joined = Vec::new();
+        for id in &self.base_ids {
+            joined.extend_from_slice(id.as_bytes());
+            joined.push(0);
         }
-        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-        if version != FORMAT_VERSION {
-            return Err(IndexFormatError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+        fnv1a64(&joined) ^ self.base_ids.len() as u64
+    }
+
+    /// The index from its two segments, without rebuilding anything.
+    pub fn from_segments(base: &[u8], delta: &[u8]) -> Result<VectorIndex, IndexFormatError> {
+        let (header, vectors): (BaseHeader, Vec<f32>) = read_segment(BASE_MAGIC, base)?;
+        let (delta_header, delta_vectors): (DeltaHeader, Vec<f32>) = read_segment(DELTA_MAGIC, delta)?;
+        let BaseHeader { embedder, dim, config, base, base_ids } = header;
+        let mut index = VectorIndex {
+            embedder,
+            dim,
+            config,
+            base,
+            base_ids,
+            base_vectors: vectors,
+            tombstones: delta_header.tombstones,
+            delta: Vec::new(),
+            lookup: HashMap::new(),
+        };
+        if delta_header.embedder != index.embedder || delta_header.dim != dim {
+            return Err(IndexFormatError::Corrupt("the delta segment belongs to another embedder".into()));
         }
-        let mut index: VectorIndex =
-            postcard::from_bytes(&bytes[6..]).map_err(|e| IndexFormatError::Corrupt(e.to_string()))?;
+        if delta_header.base_tag != index.base_tag() {
+            return Err(IndexFormatError::Corrupt("the delta segment belongs to another base".into()));
+        }
+        if delta_vectors.len() != delta_header.delta_ids.len() * dim {
+            return Err(IndexFormatError::Corrupt("the delta segment's vectors do not match its ids".into()));
+        }
+        index.delta = delta_header
+            .delta_ids
+            .into_iter()
+            .zip(delta_vectors.chunks_exact(dim.max(1)).map(<[f32]>::to_vec))
+            .collect();
         if index.base.values.len() != index.base_ids.len()
             || index.base.values.iter().any(|slot| *slot as usize >= index.base_ids.len())
             || index.base_vectors.len() != index.base_ids.len() * index.dim
             || index.base.iter().any(|(_, code)| code.codes.len() != index.dim)
-            || index.delta.iter().any(|(_, v)| v.len() != index.dim)
         {
             return Err(IndexFormatError::Corrupt("inconsistent segment sizes".into()));
         }
         index.rebuild_lookup();
         Ok(index)
     }
+
+    /// The whole index as bytes: `PEVI`, the format version (u16 LE), the base segment's length
+    /// (u64 LE), the base segment, the delta segment.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let base = self.base_segment();
+        let delta = self.delta_segment();
+        let mut out = Vec::with_capacity(14 + base.len() + delta.len());
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(base.len() as u64).to_le_bytes());
+        out.extend_from_slice(&base);
+        out.extend_from_slice(&delta);
+        out
+    }
+
+    /// Restores an index written by [`VectorIndex::to_bytes`], without rebuilding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<VectorIndex, IndexFormatError> {
+        check_header(MAGIC, bytes)?;
+        let body = &bytes[6..];
+        if body.len() < 8 {
+            return Err(IndexFormatError::Corrupt("truncated".into()));
+        }
+        let base_len = u64::from_le_bytes(body[..8].try_into().expect("8 bytes")) as usize;
+        let rest = &body[8..];
+        if base_len > rest.len() {
+            return Err(IndexFormatError::Corrupt("truncated".into()));
+        }
+        VectorIndex::from_segments(&rest[..base_len], &rest[base_len..])
+    }
+}
+
+const BASE_MAGIC: &[u8; 4] = b"PEVB";
+const DELTA_MAGIC: &[u8; 4] = b"PEVD";
+
+#[derive(Serialize)]
+struct BaseHeaderRef<'a> {
+    embedder: &'a str,
+    dim: usize,
+    config: &'a IndexConfig,
+    base: &'a HnswMap<Quantized, u32>,
+    base_ids: &'a [String],
+}
+
+#[derive(Deserialize)]
+struct BaseHeader {
+    embedder: String,
+    dim: usize,
+    config: IndexConfig,
+    base: HnswMap<Quantized, u32>,
+    base_ids: Vec<String>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DeltaHeader {
+    embedder: String,
+    dim: usize,
+    base_tag: u64,
+    tombstones: BTreeSet<String>,
+    delta_ids: Vec<String>,
+}
+
+fn segment<H: Serialize>(magic: &[u8; 4], header: &H, floats: impl Iterator<Item = f32>) -> Vec<u8> {
+    let header = postcard::to_allocvec(header).expect("an index always serialises");
+    let mut out = Vec::with_capacity(10 + header.len());
+    out.extend_from_slice(magic);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+    out.extend_from_slice(&header);
+    for x in floats {
+        out.extend_from_slice(&x.to_le_bytes());
+    }
+    out
+}
+
+fn check_header(magic: &[u8; 4], bytes: &[u8]) -> Result<(), IndexFormatError> {
+    if bytes.len() < 6 || &bytes[..4] != magic {
+        return Err(IndexFormatError::NotAnIndex);
+    }
+    let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+    if version != FORMAT_VERSION {
+        return Err(IndexFormatError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
+    }
+    Ok(())
+}
+
+fn read_segment<H: serde::de::DeserializeOwned>(
+    magic: &[u8; 4],
+    bytes: &[u8],
+) -> Result<(H, Vec<f32>), IndexFormatError> {
+    check_header(magic, bytes)?;
+    let truncated = || IndexFormatError::Corrupt("truncated".into());
+    let len_bytes: [u8; 4] = bytes.get(6..10).ok_or_else(truncated)?.try_into().expect("4 bytes");
+    let header_end = 10 + u32::from_le_bytes(len_bytes) as usize;
+    let header = bytes.get(10..header_end).ok_or_else(truncated)?;
+    let header = postcard::from_bytes(header).map_err(|e| IndexFormatError::Corrupt(e.to_string()))?;
+    let floats = &bytes[header_end..];
+    if !floats.len().is_multiple_of(4) {
+        return Err(truncated());
+    }
+    Ok((header, floats.chunks_exact(4).map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes"))).collect()))
 }
 
 fn check(embedder: &str, dim: usize, embedding: &Embedding) -> Result<(), EmbeddingError> {
@@ -582,6 +728,32 @@ mod tests {
         }
         assert_eq!(restored.vector("tax"), index.vector("tax"));
         assert_eq!(restored.vector("plan").map(<[f32]>::len), Some(384));
+    }
+
+    #[test]
+    fn segments_split_the_large_stable_base_from_the_small_delta() {
+        let (embedder, mut index) = index();
+        let base = index.base_segment();
+        assert_eq!(&base[..4], b"PEVB");
+        assert!(base.len() > 4 * 384 * 4, "four raw f32 vectors and the graph");
+        index.insert("tax", embedder.embed("Sales tax returns are due every quarter.")).unwrap();
+        index.remove("price");
+        assert_eq!(index.base_segment(), base, "inserts and deletes leave the base segment alone");
+        let delta = index.delta_segment();
+        assert!(delta.len() < 384 * 4 + 200, "one vector and a tombstone: {} bytes", delta.len());
+        let restored = VectorIndex::from_segments(&base, &delta).unwrap();
+        assert_eq!(restored.ids(), index.ids());
+        let query = embedder.embed("sales tax");
+        assert_eq!(restored.search(&query, 2).unwrap(), index.search(&query, 2).unwrap());
+
+        let other = index.merged();
+        let err = VectorIndex::from_segments(&other.base_segment(), &delta).unwrap_err();
+        assert!(err.to_string().contains("another base"), "{err}");
+        assert!(matches!(
+            VectorIndex::from_segments(&base[..base.len() - 3], &delta),
+            Err(IndexFormatError::Corrupt(_))
+        ));
+        assert_eq!(VectorIndex::from_segments(&delta, &base).unwrap_err(), IndexFormatError::NotAnIndex);
     }
 
     #[test]

@@ -221,6 +221,37 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
         }
     }
 
+    /// A knowledge base from stored parts (see [`crate::persist::restore_knowledge`]): nothing
+    /// is chunked, embedded or indexed again. The caller checks consistency.
+    pub fn from_parts(
+        embedder: E,
+        chunk_config: ChunkConfig,
+        search_config: SearchConfig,
+        articles: Vec<Article>,
+        chunks: Vec<Chunk>,
+        index: VectorIndex,
+        lexical: Bm25Index,
+    ) -> Self {
+        KnowledgeBase {
+            embedder,
+            chunk_config,
+            search_config,
+            articles: articles.into_iter().map(|a| (a.id.clone(), a)).collect(),
+            chunks: chunks.into_iter().map(|c| (c.id.clone(), c)).collect(),
+            index,
+            lexical,
+        }
+    }
+
+    /// The parts [`KnowledgeBase::from_parts`] takes back, by reference.
+    pub fn lexical_index(&self) -> &Bm25Index {
+        &self.lexical
+    }
+
+    pub fn chunk_config(&self) -> &ChunkConfig {
+        &self.chunk_config
+    }
+
     pub fn embedder(&self) -> &E {
         &self.embedder
     }
@@ -348,6 +379,14 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
             self.index = self.index.merged();
         }
         Ok(report)
+    }
+
+    /// Folds the vector index's delta and tombstones into a new base graph, if it has any.
+    pub fn merge_index(&mut self) {
+        let (_, delta, tombstones) = self.index.segments();
+        if delta + tombstones > 0 {
+            self.index = self.index.merged();
+        }
     }
 
     /// Removes an article with its chunks and index entries.

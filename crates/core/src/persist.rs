@@ -4,10 +4,19 @@
 //! back; none touches a store half-way. The schema is [`Table`]'s; [`SCHEMA_VERSION`] names it,
 //! and `persona-idb` migrates older databases to it.
 
-use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::bm25::{Bm25Config, Bm25Index};
 use crate::chat::{Message, Status, Transcript};
+use crate::chunk::{Chunk, ChunkConfig};
+use crate::embed::{BatchEmbedder, Embedder};
+use crate::index::{IndexConfig, VectorIndex};
+use crate::knowledge::{Article, KnowledgeBase, KnowledgeError, SearchConfig, UpsertReport};
 use crate::store::{load_all, Batch, Store, StoreError, Table, Value};
+use crate::text::fnv1a64;
 
 /// The schema version this build writes. Version 1 stored a conversation as one record holding
 /// its whole transcript as JSON text, and had a `blobs` store; version 2 is [`Table`].
@@ -127,6 +136,286 @@ pub fn migrate_v1_conversation(id: &str, transcript_json: &str) -> Result<Batch,
     Ok(save_conversation(&ConversationRecord::new(id, None), &transcript).0)
 }
 
+/// An article as stored: its source, a hash of the source and the ids of the chunks it made.
+/// Chunk ids are content hashes, so startup can check articles, chunks and both indexes
+/// against each other without chunking or embedding anything.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArticleRecord {
+    pub article: Article,
+    pub source_hash: u64,
+    pub chunk_ids: Vec<String>,
+}
+
+impl ArticleRecord {
+    fn of<E: BatchEmbedder>(kb: &KnowledgeBase<E>, article: &Article) -> ArticleRecord {
+        let mut chunks: Vec<&Chunk> = kb.chunks_of(&article.id).collect();
+        chunks.sort_by_key(|c| c.start);
+        ArticleRecord {
+            article: article.clone(),
+            source_hash: fnv1a64(article.source.as_bytes()),
+            chunk_ids: chunks.into_iter().map(|c| c.id.clone()).collect(),
+        }
+    }
+}
+
+/// Names of the index segments in [`Table::IndexSegments`].
+pub mod segment {
+    /// The HNSW base graph and its vectors ([`crate::index::VectorIndex::base_segment`]).
+    pub const VECTOR_BASE: &str = "vector/base";
+    /// The exact delta and tombstones ([`crate::index::VectorIndex::delta_segment`]).
+    pub const VECTOR_DELTA: &str = "vector/delta";
+    /// A BM25 snapshot (postcard); chunks saved since are replayed on restore.
+    pub const LEXICAL: &str = "lexical";
+    /// The tag of the stored base (JSON number), read before a save to tell whether the base
+    /// segments must be written too (cheaper than reading the base itself).
+    pub const BASE_TAG: &str = "vector/base-tag";
+}
+
+/// Why saving knowledge failed. The knowledge base in memory is as it was before.
+#[derive(Debug, Error, PartialEq)]
+pub enum SaveError {
+    #[error(transparent)]
+    Knowledge(#[from] KnowledgeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The batch that replaces all stored knowledge with `kb`: every article and chunk, both
+/// vector segments and a BM25 snapshot (a first save, a merge, a repair, an import).
+pub fn knowledge_snapshot<E: BatchEmbedder>(kb: &KnowledgeBase<E>) -> Batch {
+    let mut batch = Batch::new();
+    batch.clear(Table::Articles).clear(Table::Chunks).clear(Table::IndexSegments);
+    for article in kb.articles() {
+        batch.put_json(Table::Articles, article.id.clone(), &ArticleRecord::of(kb, article));
+    }
+    for chunk in kb.chunks() {
+        batch.put_json(Table::Chunks, chunk.id.clone(), chunk);
+    }
+    segments(kb, &mut batch, true);
+    batch
+}
+
+fn segments<E: BatchEmbedder>(kb: &KnowledgeBase<E>, batch: &mut Batch, with_base: bool) {
+    let index = kb.vector_index();
+    if with_base {
+        batch.put(Table::IndexSegments, segment::VECTOR_BASE, Value::Bytes(index.base_segment()));
+        batch.put_json(Table::IndexSegments, segment::BASE_TAG, &index.base_tag().to_string());
+        let lexical = postcard::to_allocvec(&kb.lexical_index().snapshot()).expect("a snapshot always serialises");
+        batch.put(Table::IndexSegments, segment::LEXICAL, Value::Bytes(lexical));
+    }
+    batch.put(Table::IndexSegments, segment::VECTOR_DELTA, Value::Bytes(index.delta_segment()));
+}
+
+/// What the store holds for some articles before a change, to write the difference and to
+/// undo the change in memory if the store refuses it.
+struct Before {
+    articles: Vec<(String, Option<Article>, BTreeSet<String>)>,
+    /// The tag of the base segment the store holds, if any.
+    stored_base: Option<u64>,
+}
+
+impl Before {
+    async fn of<E: BatchEmbedder>(
+        store: &impl Store,
+        kb: &KnowledgeBase<E>,
+        ids: impl IntoIterator<Item = String>,
+    ) -> Result<Before, StoreError> {
+        let articles = ids
+            .into_iter()
+            .map(|id| {
+                let chunks = kb.chunks_of(&id).map(|c| c.id.clone()).collect();
+                (id.clone(), kb.article(&id).cloned(), chunks)
+            })
+            .collect();
+        let stored_base = match store.get(Table::IndexSegments, segment::BASE_TAG).await? {
+            Some(tag) => tag.decode::<String>("base tag")?.parse().ok(),
+            None => None,
+        };
+        Ok(Before { articles, stored_base })
+    }
+
+    /// The writes that bring the store from this state to `kb`'s.
+    fn batch<E: BatchEmbedder>(&self, kb: &KnowledgeBase<E>) -> Batch {
+        let mut batch = Batch::new();
+        for (id, _, old_chunks) in &self.articles {
+            let now: BTreeSet<&str> = kb.chunks_of(id).map(|c| c.id.as_str()).collect();
+            match kb.article(id) {
+                Some(article) => batch.put_json(Table::Articles, id.clone(), &ArticleRecord::of(kb, article)),
+                None => batch.delete(Table::Articles, id.clone()),
+            };
+            for old in old_chunks.iter().filter(|c| !now.contains(c.as_str())) {
+                batch.delete(Table::Chunks, old.clone());
+            }
+            for chunk in kb.chunks_of(id).filter(|c| !old_chunks.contains(&c.id)) {
+                batch.put_json(Table::Chunks, chunk.id.clone(), chunk);
+            }
+        }
+        // A first save, or an upsert that merged the delta into a new base, writes the base
+        // segments too.
+        segments(kb, &mut batch, self.stored_base != Some(kb.vector_index().base_tag()));
+        batch
+    }
+
+    /// Puts the articles back as they were (their chunks keep their vectors: same content,
+    /// same ids).
+    fn undo<E: Embedder>(self, kb: &mut KnowledgeBase<E>) {
+        let mut restore = Vec::new();
+        for (id, article, _) in self.articles {
+            match article {
+                Some(article) => restore.push(article),
+                None => {
+                    kb.remove_article(&id);
+                }
+            }
+        }
+        kb.upsert_articles(restore).expect("the previous versions were indexed before");
+    }
+}
+
+/// Saves articles: chunks, embeds and indexes them in `kb`, then writes the articles, their
+/// new chunks, the deletion of their old chunks and the index change in **one batch**. If the
+/// store refuses it, `kb` is put back as it was: memory and store never disagree.
+pub async fn save_articles<E: Embedder>(
+    store: &impl Store,
+    kb: &mut KnowledgeBase<E>,
+    articles: Vec<Article>,
+) -> Result<UpsertReport, SaveError> {
+    let before = Before::of(store, kb, articles.iter().map(|a| a.id.clone())).await?;
+    let report = kb.upsert_articles(articles)?;
+    if let Err(error) = store.apply(&before.batch(kb)).await {
+        before.undo(kb);
+        return Err(error.into());
+    }
+    Ok(report)
+}
+
+/// Deletes an article with its chunks and index entries, in memory and in the store together.
+pub async fn delete_article<E: Embedder>(
+    store: &impl Store,
+    kb: &mut KnowledgeBase<E>,
+    article_id: &str,
+) -> Result<bool, SaveError> {
+    if kb.article(article_id).is_none() {
+        return Ok(false);
+    }
+    let before = Before::of(store, kb, [article_id.to_string()]).await?;
+    kb.remove_article(article_id);
+    if let Err(error) = store.apply(&before.batch(kb)).await {
+        before.undo(kb);
+        return Err(error.into());
+    }
+    Ok(true)
+}
+
+/// Merges the vector delta into a new base graph and stores the new segments (call when
+/// [`crate::index::VectorIndex::needs_merge`] says so, at an idle moment).
+pub async fn compact<E: Embedder>(store: &impl Store, kb: &mut KnowledgeBase<E>) -> Result<(), StoreError> {
+    let before = kb.vector_index().base_tag();
+    kb.merge_index();
+    if kb.vector_index().base_tag() == before {
+        return Ok(());
+    }
+    let mut batch = Batch::new();
+    segments(kb, &mut batch, true);
+    store.apply(&batch).await
+}
+
+/// What [`restore_knowledge`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestoreReport {
+    pub articles: usize,
+    pub chunks: usize,
+    /// Chunks saved after the BM25 snapshot, re-indexed on load.
+    pub lexical_replayed: usize,
+    /// Why the stored index could not be used as it was, if it could not: the knowledge base
+    /// was then repaired (re-chunked, missing vectors embedded, stale entries dropped) and
+    /// stored again.
+    pub repaired: Option<String>,
+}
+
+/// Loads the stored knowledge into a knowledge base for `embedder`, without rebuilding the
+/// index: segments are read as they are, then articles, chunks and both indexes are checked
+/// against each other by content hash. Anything out of step is repaired and stored again.
+pub async fn restore_knowledge<E: Embedder>(
+    store: &impl Store,
+    embedder: E,
+    chunk_config: ChunkConfig,
+    index_config: IndexConfig,
+    search_config: SearchConfig,
+) -> Result<(KnowledgeBase<E>, RestoreReport), StoreError> {
+    let records: Vec<ArticleRecord> = load_all(store, Table::Articles, "").await?;
+    let chunks: Vec<Chunk> = load_all(store, Table::Chunks, "").await?;
+    let base = store.get(Table::IndexSegments, segment::VECTOR_BASE).await?;
+    let delta = store.get(Table::IndexSegments, segment::VECTOR_DELTA).await?;
+    let lexical = store.get(Table::IndexSegments, segment::LEXICAL).await?;
+    let mut report = RestoreReport { articles: records.len(), chunks: chunks.len(), ..RestoreReport::default() };
+    let mut problems: Vec<String> = Vec::new();
+
+    let index = match (base, delta) {
+        (Some(base), Some(delta)) => {
+            match VectorIndex::from_segments(&base.into_bytes("vector base")?, &delta.into_bytes("vector delta")?) {
+                Ok(index) if index.embedder() == embedder.id() && index.dim() == embedder.dim() => Some(index),
+                Ok(index) => {
+                    problems.push(format!("the index was made by `{}`, not `{}`", index.embedder(), embedder.id()));
+                    None
+                }
+                Err(error) => {
+                    problems.push(error.to_string());
+                    None
+                }
+            }
+        }
+        (None, None) if records.is_empty() => None,
+        _ => {
+            problems.push("index segments are missing".into());
+            None
+        }
+    };
+    let index = index.unwrap_or_else(|| VectorIndex::new(embedder.id(), embedder.dim(), &index_config));
+
+    let chunk_ids: BTreeSet<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
+    let mut bm25 = match lexical.map(|v| v.into_bytes("lexical snapshot")).transpose()? {
+        Some(bytes) => postcard::from_bytes(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(Bm25Index::from_snapshot)
+            .unwrap_or_else(|error| {
+                problems.push(format!("the BM25 snapshot is damaged: {error}"));
+                Bm25Index::new(Bm25Config::default())
+            }),
+        None => Bm25Index::new(Bm25Config::default()),
+    };
+    let stale: Vec<String> = bm25.ids().filter(|id| !chunk_ids.contains(id.as_str())).cloned().collect();
+    for id in stale {
+        bm25.remove(&id);
+    }
+    let missing: Vec<&Chunk> = chunks.iter().filter(|c| !bm25.contains(&c.id)).collect();
+    for chunk in missing {
+        bm25.insert(&chunk.id, &chunk.search_text());
+        report.lexical_replayed += 1;
+    }
+
+    let listed: BTreeSet<&str> = records.iter().flat_map(|r| r.chunk_ids.iter().map(String::as_str)).collect();
+    if records.iter().any(|r| fnv1a64(r.article.source.as_bytes()) != r.source_hash) {
+        problems.push("an article's text does not match its hash".into());
+    }
+    if listed != chunk_ids {
+        problems.push("stored chunks do not match the articles' chunk lists".into());
+    }
+    let indexed: BTreeSet<String> = index.ids().into_iter().collect();
+    if indexed.len() != chunk_ids.len() || chunk_ids.iter().any(|id| !indexed.contains(*id)) {
+        problems.push("the vector index does not match the stored chunks".into());
+    }
+
+    let articles = records.into_iter().map(|r| r.article).collect();
+    let mut kb = KnowledgeBase::from_parts(embedder, chunk_config, search_config, articles, chunks, index, bm25);
+    if !problems.is_empty() {
+        kb.repair().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        store.apply(&knowledge_snapshot(&kb)).await?;
+        report.repaired = Some(problems.join("; "));
+    }
+    Ok((kb, report))
+}
+
 /// Reads a setting.
 pub async fn setting<T: serde::de::DeserializeOwned>(store: &impl Store, name: &str) -> Result<Option<T>, StoreError> {
     store.get(Table::Settings, name).await?.map(|v: Value| v.decode(&format!("setting `{name}`"))).transpose()
@@ -194,6 +483,123 @@ mod tests {
         lose_one.delete(Table::Messages, message_key("c1", 2));
         block_on(store.apply(&lose_one)).unwrap();
         assert!(matches!(block_on(load_conversation(&store, "c1")), Err(StoreError::Corrupt(_))));
+    }
+
+    fn kb() -> KnowledgeBase {
+        KnowledgeBase::new(crate::embed::HashEmbedder::default())
+    }
+
+    fn restore(store: &MemoryStore) -> (KnowledgeBase, RestoreReport) {
+        block_on(restore_knowledge(
+            store,
+            crate::embed::HashEmbedder::default(),
+            ChunkConfig::default(),
+            IndexConfig::default(),
+            SearchConfig::default(),
+        ))
+        .unwrap()
+    }
+
+    fn top(kb: &KnowledgeBase, query: &str) -> Vec<String> {
+        kb.search(query, 3).unwrap().into_iter().map(|r| r.chunk.id).collect()
+    }
+
+    const CASH: &str = "# Cash\n\nA thirteen-week forecast keeps surprises small.\n\n## Reserves\n\nKeep three months of costs in reserve.\n";
+    const HIRE: &str = "# Hiring\n\nYour first employee needs a contract and a payroll run.\n";
+
+    #[test]
+    fn saved_knowledge_restores_without_rebuilding_and_answers_the_same() {
+        let store = MemoryStore::default();
+        let mut kb = kb();
+        block_on(store.apply(&knowledge_snapshot(&kb))).unwrap();
+        block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH)])).unwrap();
+        block_on(save_articles(&store, &mut kb, vec![Article::new("hire", HIRE)])).unwrap();
+        let (restored, report) = restore(&store);
+        assert_eq!(report.repaired, None);
+        assert_eq!((report.articles, report.chunks), (2, kb.chunk_count()));
+        assert_eq!(report.lexical_replayed, kb.chunk_count(), "saved after the empty snapshot");
+        for query in ["thirteen-week forecast", "payroll for staff", "reserves"] {
+            assert_eq!(top(&restored, query), top(&kb, query), "{query}");
+        }
+        assert_eq!(restored.vector_index().segments(), kb.vector_index().segments());
+    }
+
+    #[test]
+    fn editing_and_deleting_articles_leave_no_stale_chunks_in_the_store() {
+        let store = MemoryStore::default();
+        let mut kb = kb();
+        block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH), Article::new("hire", HIRE)])).unwrap();
+        let edited = CASH.replace("three months", "six weeks");
+        block_on(save_articles(&store, &mut kb, vec![Article::new("cash", edited)])).unwrap();
+        let stored: Vec<Chunk> = block_on(load_all(&store, Table::Chunks, "")).unwrap();
+        assert_eq!(stored.len(), kb.chunk_count());
+        assert!(stored.iter().all(|c| !c.body.contains("three months")), "the old passage is gone");
+        assert!(stored.iter().any(|c| c.body.contains("six weeks")));
+
+        assert!(block_on(delete_article(&store, &mut kb, "hire")).unwrap());
+        assert!(!block_on(delete_article(&store, &mut kb, "hire")).unwrap());
+        let (restored, report) = restore(&store);
+        assert_eq!(report.repaired, None);
+        assert!(restored.article("hire").is_none());
+        assert!(restored.search("payroll employee", 3).unwrap().iter().all(|r| r.chunk.article_id != "hire"));
+    }
+
+    #[test]
+    fn a_refused_save_leaves_memory_and_store_as_they_were() {
+        let store = MemoryStore::default();
+        let mut kb = kb();
+        block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH)])).unwrap();
+        let stored_before = store.snapshot();
+        let answers_before = top(&kb, "reserves months");
+        let segments_before = kb.vector_index().segments();
+        for error in [StoreError::QuotaExceeded, StoreError::Operation("forced abort".into())] {
+            store.fail_next_apply(error.clone());
+            let edit = Article::new("cash", CASH.replace("three months", "a year"));
+            let result = block_on(save_articles(&store, &mut kb, vec![edit, Article::new("hire", HIRE)]));
+            assert_eq!(result, Err(SaveError::Store(error)));
+            assert_eq!(store.snapshot(), stored_before);
+            assert_eq!(kb.article("cash").unwrap().source, CASH);
+            assert!(kb.article("hire").is_none());
+            assert_eq!(top(&kb, "reserves months"), answers_before);
+            assert_eq!(kb.vector_index().ids().len(), segments_before.0 + segments_before.1 - segments_before.2);
+        }
+    }
+
+    #[test]
+    fn startup_repairs_a_store_that_is_out_of_step() {
+        let store = MemoryStore::default();
+        let mut kb = kb();
+        block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH), Article::new("hire", HIRE)])).unwrap();
+        let lost = kb.chunks_of("hire").next().unwrap().id.clone();
+        let mut damage = Batch::new();
+        damage.delete(Table::Chunks, lost.clone()).put(
+            Table::IndexSegments,
+            segment::VECTOR_DELTA,
+            Value::Bytes(vec![1]),
+        );
+        block_on(store.apply(&damage)).unwrap();
+        let (restored, report) = restore(&store);
+        let why = report.repaired.expect("repaired");
+        assert!(why.contains("do not match"), "{why}");
+        assert!(restored.check_consistency().is_consistent());
+        assert!(restored.chunk(&lost).is_some(), "re-chunked from the article");
+        assert_eq!(top(&restored, "payroll contract"), top(&kb, "payroll contract"));
+        let (_, again) = restore(&store);
+        assert_eq!(again.repaired, None, "the repair was stored");
+    }
+
+    #[test]
+    fn compaction_moves_the_delta_into_a_new_stored_base() {
+        let store = MemoryStore::default();
+        let mut kb = kb();
+        block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH), Article::new("hire", HIRE)])).unwrap();
+        assert!(kb.vector_index().segments().1 > 0);
+        block_on(compact(&store, &mut kb)).unwrap();
+        assert_eq!(kb.vector_index().segments(), (kb.chunk_count(), 0, 0));
+        let (restored, report) = restore(&store);
+        assert_eq!(report.repaired, None);
+        assert_eq!(report.lexical_replayed, 0, "the snapshot covers every chunk");
+        assert_eq!(top(&restored, "forecast"), top(&kb, "forecast"));
     }
 
     #[test]

@@ -418,6 +418,6 @@ mod tests {
         assert!(matches!(Value::Bytes(vec![]).decode::<Vec<u32>>("x"), Err(StoreError::Corrupt(_))));
         assert!(matches!(Value::Text("[]".into()).into_bytes("x"), Err(StoreError::Corrupt(_))));
         assert_eq!(Table::from_name("index_segments"), Some(Table::IndexSegments));
-        assert!(prefix_end("c1/") > "c1/zzzz".to_string());
+        assert!(prefix_end("c1/").as_str() > "c1/zzzz");
     }
 }
