@@ -20,7 +20,10 @@ export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT=120
 # Quiet Chromium flags for this closed network (the runner adds headless and no-sandbox).
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/webdriver.json"
-cargo test --locked --target wasm32-unknown-unknown -p persona-idb
+cargo test --locked --target wasm32-unknown-unknown -p persona-idb --lib --test browser
+
+step "storage benchmark (release wasm, headless Chromium; prints figures)"
+cargo test --locked --release --target wasm32-unknown-unknown -p persona-idb --test bench -- --nocapture
 
 step "release build (trunk)"
 trunk build --release --offline

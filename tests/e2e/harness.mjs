@@ -107,3 +107,33 @@ export async function startFakeOpenAI(script) {
       }),
   };
 }
+
+/**
+ * Everything in the app's IndexedDB database, read from inside the page: store → key → value
+ * (strings as they are; byte arrays as their length and a checksum).
+ */
+export async function dumpDatabase(page, name = 'persona-engine') {
+  return page.evaluate(async (name) => {
+    const request = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const db = await request(indexedDB.open(name));
+    const out = {};
+    for (const store of Array.from(db.objectStoreNames)) {
+      const tx = db.transaction(store, 'readonly');
+      const keys = await request(tx.objectStore(store).getAllKeys());
+      const values = await request(tx.objectStore(store).getAll());
+      out[store] = {};
+      keys.forEach((key, i) => {
+        const value = values[i];
+        if (value instanceof Uint8Array) {
+          let sum = 0;
+          for (const byte of value) sum = (sum * 31 + byte) >>> 0;
+          out[store][key] = { bytes: value.length, checksum: sum };
+        } else {
+          out[store][key] = value;
+        }
+      });
+    }
+    db.close();
+    return out;
+  }, name);
+}

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT, serveStatic, launchBrowser, openPage, screenshot, startFakeOpenAI } from './harness.mjs';
+import { ROOT, serveStatic, launchBrowser, openPage, screenshot, startFakeOpenAI, dumpDatabase } from './harness.mjs';
 
 let server;
 let fake;
@@ -77,6 +77,33 @@ test('a model endpoint answers, and a failing one rolls the turn back', async ()
   await page.locator(`[data-id="${okId}/reply"]`).waitFor();
   assert.equal(await page.locator('.message.user', { hasText: 'fail please' }).count(), 0);
   assert.equal(await page.locator('.message.user').count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('closing the page in the middle of a turn leaves the store exactly as it was before the turn', async () => {
+  const context = await browser.newContext();
+  const url = `${server.url}?endpoint=${encodeURIComponent(fake.baseUrl)}&model=fake-model`;
+  let { page, errors } = await openPage(context, url);
+  await page.locator('.transcript[data-loaded="true"]').waitFor();
+  const ok = await send(page, 'Tell me about a formal written plan and growth.');
+  const okId = await ok.getAttribute('data-id');
+  await page.locator(`[data-id="${okId}/reply"]`).waitFor({ timeout: 15_000 });
+  const before = await dumpDatabase(page);
+  assert.ok(Object.keys(before.messages).length >= 3, 'greeting, question and reply are stored');
+  assert.ok(before.index_segments['vector/base'].bytes > 0, 'the knowledge index is stored as bytes');
+
+  // The fake model takes 20 s to answer this one: the page is closed while the turn runs.
+  const slow = await send(page, 'slow please, I will not wait');
+  assert.equal(await slow.getAttribute('data-status'), 'pending');
+  assert.deepEqual(errors, []);
+  await page.close();
+
+  ({ page, errors } = await openPage(context, url));
+  await page.locator('.transcript[data-loaded="true"]').waitFor();
+  await page.locator(`[data-id="${okId}/reply"]`).waitFor();
+  assert.equal(await page.locator('.message.user', { hasText: 'slow please' }).count(), 0);
+  assert.deepEqual(await dumpDatabase(page), before, 'nothing of the interrupted turn was written');
   assert.deepEqual(errors, []);
   await context.close();
 });

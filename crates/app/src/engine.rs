@@ -7,14 +7,20 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use persona_core::chat::{Action, Transcript};
+use persona_core::chat::{Action, Message, Role, Status, Transcript};
+use persona_core::chunk::ChunkConfig;
 use persona_core::embed::HashEmbedder;
-use persona_core::knowledge::{KnowledgeBase, MemoryBank};
+use persona_core::index::IndexConfig;
+use persona_core::knowledge::{KnowledgeBase, MemoryBank, SearchConfig};
 use persona_core::model::{ChatMessage, ChatModel};
+use persona_core::persist::{self, ConversationRecord};
 use persona_core::persona::Persona;
+use persona_core::store::{Store, StoreError};
 use persona_core::turn::{
     answer_offline, conversation_memories, model_reply, model_request, retrieve, PersonaMemory, RetrievalConfig,
+    TurnTrace,
 };
+use persona_idb::IdbStore;
 use persona_model::{EndpointConfig, OpenAiChatModel};
 
 use crate::state::{ChatAction, Stage};
@@ -32,7 +38,12 @@ pub enum Backend {
 
 pub struct Engine {
     pub persona: Persona,
-    pub knowledge: KnowledgeBase,
+    /// Replaced by the stored knowledge once the database is open.
+    pub knowledge: RefCell<KnowledgeBase>,
+    /// The local database, once open (`None`: not open yet, or unavailable).
+    pub store: RefCell<Option<Rc<IdbStore>>>,
+    /// The stored header of the conversation (its message count moves with each commit).
+    pub conversation: RefCell<ConversationRecord>,
     /// Jane's profile and long-term memories.
     pub memory: MemoryBank,
     /// Earlier exchanges with this visitor, re-derived from the committed transcript after
@@ -73,14 +84,65 @@ impl Engine {
             }
         };
         Engine {
+            conversation: RefCell::new(ConversationRecord::new(CONVERSATION_ID, Some(persona.name().to_lowercase()))),
             persona,
-            knowledge,
+            knowledge: RefCell::new(knowledge),
+            store: RefCell::new(None),
             memory,
             conversations: RefCell::new(MemoryBank::new(HashEmbedder::default(), [])),
             retrieval: RetrievalConfig::default(),
             backend,
             notice,
         }
+    }
+
+    /// Opens the local database and restores what it holds: the knowledge (checked against
+    /// its hashes, repaired if out of step; the demo articles are stored on first run) and the
+    /// conversation. Returns the saved transcript, if any.
+    pub async fn open_store(&self, name: &str) -> Result<Option<Transcript>, StoreError> {
+        let db = Rc::new(IdbStore::open(name).await?);
+        let _ = IdbStore::request_persistent_storage().await;
+        let (knowledge, report) = persist::restore_knowledge(
+            &*db,
+            HashEmbedder::default(),
+            ChunkConfig::default(),
+            IndexConfig::default(),
+            SearchConfig::default(),
+        )
+        .await?;
+        if let Some(why) = &report.repaired {
+            web_sys::console::warn_1(&format!("the stored knowledge was repaired: {why}").into());
+        }
+        if knowledge.articles().next().is_none() {
+            db.apply(&persist::knowledge_snapshot(&self.knowledge.borrow())).await?;
+        } else {
+            *self.knowledge.borrow_mut() = knowledge;
+        }
+        let saved = persist::load_conversation(&*db, CONVERSATION_ID).await?;
+        *self.store.borrow_mut() = Some(db);
+        Ok(saved.map(|(header, transcript)| {
+            *self.conversation.borrow_mut() = header;
+            transcript
+        }))
+    }
+
+    /// Makes a turn durable: the user's message and the reply (and, for a new conversation,
+    /// the greeting), with the turn's trace, in one transaction. Without a database the turn
+    /// commits in memory only (the page said so when the database failed to open).
+    async fn commit(&self, user: Message, reply: Message, trace: &TurnTrace) -> Result<(), StoreError> {
+        let Some(db) = self.store.borrow().clone() else { return Ok(()) };
+        let header = self.conversation.borrow().clone();
+        let greeting = Transcript::with_greeting(&self.persona.greeting()).messages.remove(0);
+        let mut messages = Vec::with_capacity(3);
+        if header.message_count == 0 {
+            messages.push(&greeting);
+        }
+        messages.push(&user);
+        messages.push(&reply);
+        let (batch, next) = persist::commit_turn(&header, &messages, Some((&user.id, trace)), &[]);
+        db.apply(&batch).await?;
+        *self.conversation.borrow_mut() = next;
+        Ok(())
     }
 
     /// Rebuilds conversation memory from the committed transcript.
@@ -120,7 +182,7 @@ pub async fn run_turn(
     let retrieval = {
         let conversations = engine.conversations.borrow();
         let memory = PersonaMemory { own: &engine.memory, conversations: &conversations };
-        retrieve(&engine.knowledge, &memory, &text, &engine.retrieval)
+        retrieve(&engine.knowledge.borrow(), &memory, &text, &engine.retrieval)
     };
     let retrieval = match retrieval {
         Ok(retrieval) => retrieval,
@@ -154,5 +216,19 @@ pub async fn run_turn(
         )
         .into(),
     );
+    // The turn commits in the store first, then on screen: a refused write (a full quota, a
+    // closed database) rolls the turn back like a failed stage, and nothing is half-saved.
+    let user = Message { id: id.clone(), role: Role::User, text, status: Status::Sent, facts: Vec::new() };
+    let reply_message = Message {
+        id: Transcript::reply_id(&id),
+        role: Role::Assistant,
+        text: reply.text.clone(),
+        status: Status::Sent,
+        facts: reply.facts.clone(),
+    };
+    if let Err(error) = engine.commit(user, reply_message, &trace).await {
+        dispatch(ChatAction::Core(Action::Fail { id, error: format!("The reply could not be saved: {error}") }));
+        return;
+    }
     dispatch(ChatAction::Core(Action::Commit { id, reply }));
 }

@@ -80,6 +80,31 @@ pub struct Chunk {
 }
 
 impl Chunk {
+    /// Rebuilds a chunk from its place in its article's `source` — what a store keeps of it —
+    /// checking the content against the id (a content hash). `None` if the range does not fit
+    /// the source or the text there no longer hashes to `id`.
+    pub fn from_source(
+        id: &str,
+        article_id: &str,
+        article_title: &str,
+        headings: Vec<String>,
+        source: &str,
+        start: usize,
+        end: usize,
+    ) -> Option<Chunk> {
+        let body = source.get(start..end)?.trim();
+        let expected = content_id(&format!("{article_id}\u{1f}{}\u{1f}{body}", headings.join("\u{1e}")));
+        (expected == id).then(|| Chunk {
+            id: id.to_string(),
+            article_id: article_id.to_string(),
+            article_title: article_title.to_string(),
+            headings,
+            body: body.to_string(),
+            start,
+            end,
+        })
+    }
+
     /// The text that is embedded and searched: title and headings give the passage context.
     pub fn search_text(&self) -> String {
         let mut text = self.article_title.clone();
@@ -291,8 +316,15 @@ mod tests {
         assert_eq!(chunks[2].headings, ["Numbers"]);
         for chunk in &chunks {
             assert_eq!(ARTICLE[chunk.start..chunk.end].trim(), chunk.body);
+            let c = chunk.clone();
+            let rebuilt = Chunk::from_source(&c.id, "plan", "Planning", c.headings, ARTICLE, c.start, c.end);
+            assert_eq!(rebuilt.as_ref(), Some(chunk), "a chunk is rebuilt from its offsets");
         }
         assert!(chunks[1].body.contains("all of them.") && chunks[1].body.contains("whole\n```"));
+        let edited = ARTICLE.replace("all of them", "most of them");
+        let c = chunks[1].clone();
+        assert_eq!(Chunk::from_source(&c.id, "plan", "Planning", c.headings.clone(), &edited, c.start, c.end), None);
+        assert_eq!(Chunk::from_source(&c.id, "plan", "Planning", c.headings, ARTICLE, 0, ARTICLE.len() + 1), None);
     }
 
     #[test]

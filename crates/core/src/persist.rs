@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::bm25::{Bm25Config, Bm25Index};
 use crate::chat::{Message, Status, Transcript};
-use crate::chunk::{Chunk, ChunkConfig};
+use crate::chunk::{title_of, Chunk, ChunkConfig};
 use crate::embed::{BatchEmbedder, Embedder};
 use crate::index::{IndexConfig, VectorIndex};
 use crate::knowledge::{Article, KnowledgeBase, KnowledgeError, SearchConfig, UpsertReport};
@@ -136,26 +136,45 @@ pub fn migrate_v1_conversation(id: &str, transcript_json: &str) -> Result<Batch,
     Ok(save_conversation(&ConversationRecord::new(id, None), &transcript).0)
 }
 
-/// An article as stored: its source, a hash of the source and the ids of the chunks it made.
-/// Chunk ids are content hashes, so startup can check articles, chunks and both indexes
-/// against each other without chunking or embedding anything.
+/// An article as stored: its source and a hash of it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ArticleRecord {
     pub article: Article,
     pub source_hash: u64,
-    pub chunk_ids: Vec<String>,
 }
 
 impl ArticleRecord {
-    fn of<E: BatchEmbedder>(kb: &KnowledgeBase<E>, article: &Article) -> ArticleRecord {
-        let mut chunks: Vec<&Chunk> = kb.chunks_of(&article.id).collect();
-        chunks.sort_by_key(|c| c.start);
-        ArticleRecord {
-            article: article.clone(),
-            source_hash: fnv1a64(article.source.as_bytes()),
-            chunk_ids: chunks.into_iter().map(|c| c.id.clone()).collect(),
-        }
+    pub fn new(article: &Article) -> ArticleRecord {
+        ArticleRecord { article: article.clone(), source_hash: fnv1a64(article.source.as_bytes()) }
     }
+}
+
+/// A chunk as stored, under its article's key in [`Table::Chunks`] (one record per article: a
+/// save writes one, a restore reads a few hundred rather than tens of thousands). The body is
+/// not repeated: it is the article's source between the offsets, and the id — a content hash —
+/// proves it on restore ([`Chunk::from_source`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredChunk {
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub headings: Vec<String>,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// An article's chunks as stored, in article order.
+fn stored_chunks<E: BatchEmbedder>(kb: &KnowledgeBase<E>, article_id: &str) -> Vec<StoredChunk> {
+    let mut chunks: Vec<&Chunk> = kb.chunks_of(article_id).collect();
+    chunks.sort_by_key(|c| c.start);
+    chunks
+        .into_iter()
+        .map(|c| StoredChunk { id: c.id.clone(), headings: c.headings.clone(), start: c.start, end: c.end })
+        .collect()
+}
+
+fn put_article<E: BatchEmbedder>(kb: &KnowledgeBase<E>, article: &Article, batch: &mut Batch) {
+    batch.put_json(Table::Articles, article.id.clone(), &ArticleRecord::new(article));
+    batch.put_json(Table::Chunks, article.id.clone(), &stored_chunks(kb, &article.id));
 }
 
 /// Names of the index segments in [`Table::IndexSegments`].
@@ -186,10 +205,7 @@ pub fn knowledge_snapshot<E: BatchEmbedder>(kb: &KnowledgeBase<E>) -> Batch {
     let mut batch = Batch::new();
     batch.clear(Table::Articles).clear(Table::Chunks).clear(Table::IndexSegments);
     for article in kb.articles() {
-        batch.put_json(Table::Articles, article.id.clone(), &ArticleRecord::of(kb, article));
-    }
-    for chunk in kb.chunks() {
-        batch.put_json(Table::Chunks, chunk.id.clone(), chunk);
+        put_article(kb, article, &mut batch);
     }
     segments(kb, &mut batch, true);
     batch
@@ -209,7 +225,7 @@ fn segments<E: BatchEmbedder>(kb: &KnowledgeBase<E>, batch: &mut Batch, with_bas
 /// What the store holds for some articles before a change, to write the difference and to
 /// undo the change in memory if the store refuses it.
 struct Before {
-    articles: Vec<(String, Option<Article>, BTreeSet<String>)>,
+    articles: Vec<(String, Option<Article>)>,
     /// The tag of the base segment the store holds, if any.
     stored_base: Option<u64>,
 }
@@ -220,13 +236,7 @@ impl Before {
         kb: &KnowledgeBase<E>,
         ids: impl IntoIterator<Item = String>,
     ) -> Result<Before, StoreError> {
-        let articles = ids
-            .into_iter()
-            .map(|id| {
-                let chunks = kb.chunks_of(&id).map(|c| c.id.clone()).collect();
-                (id.clone(), kb.article(&id).cloned(), chunks)
-            })
-            .collect();
+        let articles = ids.into_iter().map(|id| (id.clone(), kb.article(&id).cloned())).collect();
         let stored_base = match store.get(Table::IndexSegments, segment::BASE_TAG).await? {
             Some(tag) => tag.decode::<String>("base tag")?.parse().ok(),
             None => None,
@@ -237,17 +247,12 @@ impl Before {
     /// The writes that bring the store from this state to `kb`'s.
     fn batch<E: BatchEmbedder>(&self, kb: &KnowledgeBase<E>) -> Batch {
         let mut batch = Batch::new();
-        for (id, _, old_chunks) in &self.articles {
-            let now: BTreeSet<&str> = kb.chunks_of(id).map(|c| c.id.as_str()).collect();
+        for (id, _) in &self.articles {
             match kb.article(id) {
-                Some(article) => batch.put_json(Table::Articles, id.clone(), &ArticleRecord::of(kb, article)),
-                None => batch.delete(Table::Articles, id.clone()),
-            };
-            for old in old_chunks.iter().filter(|c| !now.contains(c.as_str())) {
-                batch.delete(Table::Chunks, old.clone());
-            }
-            for chunk in kb.chunks_of(id).filter(|c| !old_chunks.contains(&c.id)) {
-                batch.put_json(Table::Chunks, chunk.id.clone(), chunk);
+                Some(article) => put_article(kb, article, &mut batch),
+                None => {
+                    batch.delete(Table::Articles, id.clone()).delete(Table::Chunks, id.clone());
+                }
             }
         }
         // A first save, or an upsert that merged the delta into a new base, writes the base
@@ -260,7 +265,7 @@ impl Before {
     /// same ids).
     fn undo<E: Embedder>(self, kb: &mut KnowledgeBase<E>) {
         let mut restore = Vec::new();
-        for (id, article, _) in self.articles {
+        for (id, article) in self.articles {
             match article {
                 Some(article) => restore.push(article),
                 None => {
@@ -334,8 +339,9 @@ pub struct RestoreReport {
 }
 
 /// Loads the stored knowledge into a knowledge base for `embedder`, without rebuilding the
-/// index: segments are read as they are, then articles, chunks and both indexes are checked
-/// against each other by content hash. Anything out of step is repaired and stored again.
+/// index: segments are read as they are (every read issued at once), then articles, chunks and
+/// both indexes are checked against each other by content hash. Anything out of step is
+/// repaired and stored again.
 pub async fn restore_knowledge<E: Embedder>(
     store: &impl Store,
     embedder: E,
@@ -343,13 +349,39 @@ pub async fn restore_knowledge<E: Embedder>(
     index_config: IndexConfig,
     search_config: SearchConfig,
 ) -> Result<(KnowledgeBase<E>, RestoreReport), StoreError> {
-    let records: Vec<ArticleRecord> = load_all(store, Table::Articles, "").await?;
-    let chunks: Vec<Chunk> = load_all(store, Table::Chunks, "").await?;
-    let base = store.get(Table::IndexSegments, segment::VECTOR_BASE).await?;
-    let delta = store.get(Table::IndexSegments, segment::VECTOR_DELTA).await?;
-    let lexical = store.get(Table::IndexSegments, segment::LEXICAL).await?;
-    let mut report = RestoreReport { articles: records.len(), chunks: chunks.len(), ..RestoreReport::default() };
+    let (records, chunk_lists, base, delta, lexical) = futures::join!(
+        load_all::<ArticleRecord>(store, Table::Articles, ""),
+        store.scan(Table::Chunks, ""),
+        store.get(Table::IndexSegments, segment::VECTOR_BASE),
+        store.get(Table::IndexSegments, segment::VECTOR_DELTA),
+        store.get(Table::IndexSegments, segment::LEXICAL),
+    );
+    let (records, chunk_lists, base, delta, lexical) = (records?, chunk_lists?, base?, delta?, lexical?);
     let mut problems: Vec<String> = Vec::new();
+    let mut lists: std::collections::HashMap<String, Value> = chunk_lists.into_iter().collect();
+    let mut chunks: Vec<Chunk> = Vec::new();
+    for record in &records {
+        let article = &record.article;
+        if fnv1a64(article.source.as_bytes()) != record.source_hash {
+            problems.push(format!("the text of `{}` does not match its hash", article.id));
+        }
+        let Some(list) = lists.remove(&article.id) else {
+            problems.push(format!("the chunks of `{}` are missing", article.id));
+            continue;
+        };
+        let title = title_of(&article.source);
+        for stored in list.decode::<Vec<StoredChunk>>(&format!("chunks of `{}`", article.id))? {
+            let StoredChunk { id, headings, start, end } = stored;
+            match Chunk::from_source(&id, &article.id, &title, headings, &article.source, start, end) {
+                Some(chunk) => chunks.push(chunk),
+                None => problems.push(format!("a chunk of `{}` does not match the article's text", article.id)),
+            }
+        }
+    }
+    if !lists.is_empty() {
+        problems.push(format!("{} chunk lists belong to no article", lists.len()));
+    }
+    let mut report = RestoreReport { articles: records.len(), chunks: chunks.len(), ..RestoreReport::default() };
 
     let index = match (base, delta) {
         (Some(base), Some(delta)) => {
@@ -394,13 +426,6 @@ pub async fn restore_knowledge<E: Embedder>(
         report.lexical_replayed += 1;
     }
 
-    let listed: BTreeSet<&str> = records.iter().flat_map(|r| r.chunk_ids.iter().map(String::as_str)).collect();
-    if records.iter().any(|r| fnv1a64(r.article.source.as_bytes()) != r.source_hash) {
-        problems.push("an article's text does not match its hash".into());
-    }
-    if listed != chunk_ids {
-        problems.push("stored chunks do not match the articles' chunk lists".into());
-    }
     let indexed: BTreeSet<String> = index.ids().into_iter().collect();
     if indexed.len() != chunk_ids.len() || chunk_ids.iter().any(|id| !indexed.contains(*id)) {
         problems.push("the vector index does not match the stored chunks".into());
@@ -531,10 +556,13 @@ mod tests {
         block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH), Article::new("hire", HIRE)])).unwrap();
         let edited = CASH.replace("three months", "six weeks");
         block_on(save_articles(&store, &mut kb, vec![Article::new("cash", edited)])).unwrap();
-        let stored: Vec<Chunk> = block_on(load_all(&store, Table::Chunks, "")).unwrap();
-        assert_eq!(stored.len(), kb.chunk_count());
-        assert!(stored.iter().all(|c| !c.body.contains("three months")), "the old passage is gone");
-        assert!(stored.iter().any(|c| c.body.contains("six weeks")));
+        let stored: Vec<Vec<StoredChunk>> = block_on(load_all(&store, Table::Chunks, "")).unwrap();
+        let stored_ids: BTreeSet<String> = stored.into_iter().flatten().map(|c| c.id).collect();
+        let live: BTreeSet<String> = kb.chunks().map(|c| c.id.clone()).collect();
+        assert_eq!(stored_ids, live, "old chunks are gone, new ones stored");
+        let (restored, _) = restore(&store);
+        assert!(restored.chunks().all(|c| !c.body.contains("three months")), "the old passage is gone");
+        assert!(restored.chunks().any(|c| c.body.contains("six weeks")));
 
         assert!(block_on(delete_article(&store, &mut kb, "hire")).unwrap());
         assert!(!block_on(delete_article(&store, &mut kb, "hire")).unwrap());
@@ -572,15 +600,14 @@ mod tests {
         block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH), Article::new("hire", HIRE)])).unwrap();
         let lost = kb.chunks_of("hire").next().unwrap().id.clone();
         let mut damage = Batch::new();
-        damage.delete(Table::Chunks, lost.clone()).put(
-            Table::IndexSegments,
-            segment::VECTOR_DELTA,
-            Value::Bytes(vec![1]),
-        );
+        damage.delete(Table::Chunks, "hire").put(Table::IndexSegments, segment::VECTOR_DELTA, Value::Bytes(vec![1]));
         block_on(store.apply(&damage)).unwrap();
         let (restored, report) = restore(&store);
         let why = report.repaired.expect("repaired");
-        assert!(why.contains("do not match"), "{why}");
+        assert!(
+            why.contains("chunks of `hire` are missing") && why.contains("not a persona-engine vector index"),
+            "{why}"
+        );
         assert!(restored.check_consistency().is_consistent());
         assert!(restored.chunk(&lost).is_some(), "re-chunked from the article");
         assert_eq!(top(&restored, "payroll contract"), top(&kb, "payroll contract"));

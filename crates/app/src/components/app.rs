@@ -1,17 +1,15 @@
 use std::cell::Cell;
-use std::rc::Rc;
 
 use persona_core::chat::{Action, Status, Transcript};
-use persona_core::store::Store;
 use persona_core::turn::history_messages;
-use persona_idb::{IdbStore, DATABASE_NAME};
+use persona_idb::DATABASE_NAME;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::components::composer::Composer;
 use crate::components::message::MessageView;
 use crate::components::sidebar::Sidebar;
-use crate::engine::{run_turn, Engine, CONVERSATION_ID};
+use crate::engine::{run_turn, Engine};
 use crate::state::{ChatAction, ChatState};
 
 thread_local! {
@@ -41,29 +39,17 @@ pub fn app() -> Html {
             ..ChatState::default()
         })
     };
-    let store = use_state(|| None::<Rc<IdbStore>>);
-
-    // Open the database and restore the saved conversation.
+    // Open the database and restore the saved knowledge and conversation.
     {
         let state = state.clone();
-        let store = store.clone();
+        let engine = engine.clone();
         use_effect_with((), move |_| {
             spawn_local(async move {
-                match IdbStore::open(DATABASE_NAME).await {
-                    Ok(db) => {
-                        let saved = db.load_transcript(CONVERSATION_ID).await;
-                        store.set(Some(Rc::new(db)));
-                        match saved {
-                            Ok(saved) => state.dispatch(ChatAction::Loaded(saved)),
-                            Err(error) => {
-                                state.dispatch(ChatAction::Loaded(None));
-                                state.dispatch(ChatAction::Notice(error.to_string()));
-                            }
-                        }
-                    }
+                match engine.open_store(DATABASE_NAME).await {
+                    Ok(saved) => state.dispatch(ChatAction::Loaded(saved)),
                     Err(error) => {
                         state.dispatch(ChatAction::Loaded(None));
-                        state.dispatch(ChatAction::Notice(format!("{error}. This conversation will not be saved.")));
+                        state.dispatch(ChatAction::Notice(format!("{error} This conversation will not be saved.")));
                     }
                 }
             });
@@ -75,25 +61,6 @@ pub fn app() -> Html {
         let engine = engine.clone();
         let transcript = state.transcript.clone();
         use_effect_with((state.commits, state.loaded), move |_| engine.remember_conversation(&transcript));
-    }
-
-    // After every commit, save the committed conversation.
-    {
-        let state_handle = state.clone();
-        let transcript = state.transcript.clone();
-        let db = (*store).clone();
-        use_effect_with(state.commits, move |commits| {
-            if *commits > 0 {
-                if let Some(db) = db {
-                    spawn_local(async move {
-                        if let Err(error) = db.save_transcript(CONVERSATION_ID, &transcript).await {
-                            state_handle
-                                .dispatch(ChatAction::Notice(format!("Could not save the conversation: {error}")));
-                        }
-                    });
-                }
-            }
-        });
     }
 
     // Keep the newest message in view when one is added (a reader scrolled far up is left alone).
@@ -151,8 +118,10 @@ pub fn app() -> Html {
     };
 
     let persona = &engine.persona;
-    let articles: Vec<(String, usize)> =
-        engine.knowledge.articles().map(|a| (a.title.clone(), engine.knowledge.chunks_of(&a.id).count())).collect();
+    let articles: Vec<(String, usize)> = {
+        let knowledge = engine.knowledge.borrow();
+        knowledge.articles().map(|a| (a.title.clone(), knowledge.chunks_of(&a.id).count())).collect()
+    };
     let busy = state.transcript.messages.iter().any(|m| m.status == Status::Pending);
     html! {
         <div class="layout">

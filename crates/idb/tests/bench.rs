@@ -1,0 +1,195 @@
+//! Storage benchmark in headless Chromium: prints figures, asserts only correctness.
+//!
+//! For 10,000 chunks (500 synthetic articles of 20 paragraphs, embedded by the built-in
+//! 384-dimension embedder): the time to save the knowledge (articles, chunks, both vector
+//! segments and the BM25 snapshot) in one transaction; the time from the engine starting
+//! (opening the database) to the first answered search, restoring without rebuilding; the
+//! time to save one more 20-chunk article; and the bytes IndexedDB holds.
+#![cfg(target_arch = "wasm32")]
+
+use persona_core::chunk::ChunkConfig;
+use persona_core::embed::HashEmbedder;
+use persona_core::index::IndexConfig;
+use persona_core::knowledge::{Article, KnowledgeBase, SearchConfig};
+use persona_core::persist::{knowledge_snapshot, restore_knowledge, save_articles};
+use persona_core::store::{Store, Table};
+use persona_idb::IdbStore;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+const ARTICLES: usize = 500;
+const PARAGRAPHS: usize = 20;
+
+const WORDS: &[&str] = &[
+    "cash",
+    "flow",
+    "forecast",
+    "invoice",
+    "customer",
+    "supplier",
+    "price",
+    "margin",
+    "cost",
+    "staff",
+    "hire",
+    "payroll",
+    "tax",
+    "plan",
+    "market",
+    "research",
+    "stock",
+    "order",
+    "delivery",
+    "rent",
+    "lease",
+    "loan",
+    "bank",
+    "reserve",
+    "season",
+    "demand",
+    "promotion",
+    "discount",
+    "review",
+    "contract",
+    "insurance",
+    "website",
+    "shop",
+    "café",
+    "bakery",
+    "workshop",
+    "studio",
+    "client",
+    "quote",
+    "deposit",
+    "overhead",
+    "profit",
+    "revenue",
+    "week",
+    "month",
+    "quarter",
+    "owner",
+    "team",
+    "training",
+    "schedule",
+    "equipment",
+    "software",
+    "accountant",
+    "budget",
+];
+
+/// SplitMix64, as in the CLI benchmark: the same text on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+}
+
+fn article(rng: &mut Rng, n: usize) -> Article {
+    let mut source = format!("# Article {n}\n\n");
+    for p in 0..PARAGRAPHS {
+        if p % 5 == 0 {
+            source.push_str(&format!("## Section {}\n\n", p / 5));
+        }
+        source.push_str(&format!("Paragraph {p} of article {n}:"));
+        for _ in 0..90 {
+            source.push(' ');
+            source.push_str(WORDS[(rng.next() % WORDS.len() as u64) as usize]);
+        }
+        source.push_str(".\n\n");
+    }
+    Article::new(format!("article-{n}"), source)
+}
+
+fn now() -> f64 {
+    js_sys::Date::now()
+}
+
+#[wasm_bindgen_test]
+async fn storage_benchmark_10k_chunks() {
+    let name = "bench-10k";
+    IdbStore::delete_database(name).await.unwrap();
+    let mut rng = Rng(7);
+    let articles: Vec<Article> = (0..ARTICLES).map(|n| article(&mut rng, n)).collect();
+
+    let started = now();
+    let mut kb = KnowledgeBase::new(HashEmbedder::default());
+    kb.upsert_articles(articles).unwrap();
+    kb.merge_index();
+    let build_ms = now() - started;
+    assert_eq!(kb.chunk_count(), ARTICLES * PARAGRAPHS);
+    assert_eq!(kb.vector_index().segments(), (ARTICLES * PARAGRAPHS, 0, 0));
+
+    let store = IdbStore::open(name).await.unwrap();
+    let started = now();
+    let batch = knowledge_snapshot(&kb);
+    let encode_ms = now() - started;
+    store.apply(&batch).await.unwrap();
+    let save_ms = now() - started;
+    let stored_bytes: usize = batch
+        .writes
+        .iter()
+        .map(|w| match w {
+            persona_core::store::Write::Put { key, value, .. } => key.len() + value.len(),
+            _ => 0,
+        })
+        .sum();
+    drop(batch);
+    let question = "how much cash reserve should a bakery keep for the quiet season";
+    let expected: Vec<String> = kb.search(question, 5).unwrap().into_iter().map(|r| r.chunk.id).collect();
+    drop(kb);
+    store.close();
+
+    // The engine starts: open the database, restore, answer.
+    let started = now();
+    let store = IdbStore::open(name).await.unwrap();
+    let opened_ms = now() - started;
+    let (mut kb, report) = restore_knowledge(
+        &store,
+        HashEmbedder::default(),
+        ChunkConfig::default(),
+        IndexConfig::default(),
+        SearchConfig::default(),
+    )
+    .await
+    .unwrap();
+    let restored_ms = now() - started;
+    let answer = kb.search(question, 5).unwrap();
+    let first_answer_ms = now() - started;
+    assert_eq!(report.repaired, None, "restored as stored");
+    assert_eq!(report.chunks, ARTICLES * PARAGRAPHS);
+    assert_eq!(answer.into_iter().map(|r| r.chunk.id).collect::<Vec<_>>(), expected);
+
+    // One more article of 20 chunks, saved with its index change in one transaction.
+    let extra = article(&mut rng, ARTICLES);
+    let started = now();
+    let saved = save_articles(&store, &mut kb, vec![extra]).await.unwrap();
+    let save_article_ms = now() - started;
+    assert_eq!(saved.chunks_added, PARAGRAPHS);
+    assert!(store.get(Table::Chunks, "article-500").await.unwrap().is_some(), "its chunks are stored");
+
+    let usage = IdbStore::estimate_usage().await;
+    console_log!(
+        "storage benchmark: {} chunks × 384 dims; build (chunk + embed + HNSW) {build_ms:.0} ms; \
+         save everything {save_ms:.0} ms (encoding {encode_ms:.0} ms), {:.1} MB written; \
+         engine start → first answered search {first_answer_ms:.0} ms (open {opened_ms:.0} ms, \
+         restore {:.0} ms, search {:.0} ms); save one 20-chunk article {save_article_ms:.0} ms; \
+         origin usage {}",
+        ARTICLES * PARAGRAPHS,
+        stored_bytes as f64 / 1e6,
+        restored_ms - opened_ms,
+        first_answer_ms - restored_ms,
+        match usage {
+            Some((used, quota)) => format!("{:.1} MB of {:.0} MB", used / 1e6, quota / 1e6),
+            None => "unknown".into(),
+        }
+    );
+    store.close();
+    IdbStore::delete_database(name).await.unwrap();
+}
