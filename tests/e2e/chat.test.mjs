@@ -2,7 +2,8 @@
 // backend; the user's message shows as pending before the reply arrives, then becomes sent.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { serveStatic, launchBrowser, openPage, screenshot } from './harness.mjs';
+import { readFile } from 'node:fs/promises';
+import { serveStatic, launchBrowser, openPage, screenshot, dumpDatabase } from './harness.mjs';
 
 let server;
 let browser;
@@ -110,4 +111,86 @@ test('Shift+Enter makes a new line and an empty message cannot be sent', async (
   assert.equal(await page.inputValue('#message'), 'first line\nsecond line');
   assert.equal(await page.locator('.message').count(), before);
   await context.close();
+});
+
+test('a full storage quota fails the turn in plain words and loses nothing already saved', async () => {
+  const context = await browser.newContext();
+  const { page, errors } = await openPage(context, server.url);
+  await page.locator('.transcript[data-loaded="true"]').waitFor();
+  await page.fill('#message', 'What is cash flow?');
+  await page.press('#message', 'Enter');
+  const first = page.locator('.message.user', { hasText: 'What is cash flow?' });
+  await page.locator(`[data-id="${await first.getAttribute('data-id')}/reply"]`).waitFor();
+  const before = await dumpDatabase(page);
+
+  // Every write now fails the way a full origin does in Chromium.
+  await page.evaluate(() => {
+    const put = IDBObjectStore.prototype.put;
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+    };
+    window.__restorePut = () => { IDBObjectStore.prototype.put = put; };
+  });
+  await page.fill('#message', 'How should I price my bread?');
+  await page.press('#message', 'Enter');
+  const failed = page.locator('.message.user', { hasText: 'How should I price my bread?' });
+  await page.locator('.message.user.failed').waitFor({ timeout: 15_000 });
+  assert.equal(await failed.getAttribute('data-status'), 'failed');
+  assert.match(await failed.innerText(), /storage for this site is full/);
+  const failedId = await failed.getAttribute('data-id');
+  assert.equal(await page.locator(`[data-id="${failedId}/reply"]`).count(), 0, 'the reply is not shown as committed');
+  assert.deepEqual(await dumpDatabase(page), before, 'nothing was half-written, nothing lost');
+
+  // Space is back: Retry commits the same question.
+  await page.evaluate(() => window.__restorePut());
+  await failed.getByRole('button', { name: 'Retry' }).click();
+  await page.locator(`[data-id="${failedId}/reply"]`).waitFor({ timeout: 15_000 });
+  assert.equal(await failed.getAttribute('data-status'), 'sent');
+  const after = await dumpDatabase(page);
+  assert.equal(Object.keys(after.messages).length, Object.keys(before.messages).length + 2);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a backup exported from one browser restores the conversation in another', async () => {
+  const source = await browser.newContext({ acceptDownloads: true });
+  const { page, errors } = await openPage(source, server.url);
+  await page.locator('.transcript[data-loaded="true"]').waitFor();
+  await page.fill('#message', 'How far ahead should I forecast cash?');
+  await page.press('#message', 'Enter');
+  const asked = page.locator('.message.user', { hasText: 'How far ahead should I forecast cash?' });
+  const askedId = await asked.getAttribute('data-id');
+  await page.locator(`[data-id="${askedId}/reply"]`).waitFor();
+  const reply = await page.locator(`[data-id="${askedId}/reply"]`).innerText();
+
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Export backup' }).click(),
+  ]);
+  const file = await download.path();
+  const backup = JSON.parse(await readFile(file, 'utf8'));
+  assert.equal(backup.format, 'persona-engine-backup');
+  assert.equal(backup.version, 1);
+  assert.ok(backup.tables.messages.some((m) => m.json.text === 'How far ahead should I forecast cash?'));
+  assert.ok(backup.tables.index_segments.some((s) => s.key === 'vector/base' && s.base64.length > 1000));
+
+  // A fresh browser profile: empty until the backup is imported, then the same conversation.
+  const target = await browser.newContext();
+  const fresh = await openPage(target, server.url);
+  await fresh.page.locator('.transcript[data-loaded="true"]').waitFor();
+  assert.equal(await fresh.page.locator('.message.user').count(), 0);
+  await fresh.page.setInputFiles('#import-backup', file);
+  await fresh.page.locator(`[data-id="${askedId}/reply"]`).waitFor({ timeout: 15_000 });
+  assert.equal(await fresh.page.locator(`[data-id="${askedId}/reply"]`).innerText(), reply);
+  assert.deepEqual(await dumpDatabase(fresh.page), await dumpDatabase(page));
+
+  // A file that is not a backup changes nothing and says why.
+  const before = await dumpDatabase(fresh.page);
+  await fresh.page.setInputFiles('#import-backup', { name: 'notes.json', mimeType: 'application/json', buffer: Buffer.from('{"hello": 1}') });
+  await fresh.page.locator('.notice', { hasText: 'Nothing was imported' }).waitFor();
+  assert.deepEqual(await dumpDatabase(fresh.page), before);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(fresh.errors, []);
+  await source.close();
+  await target.close();
 });

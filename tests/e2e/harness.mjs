@@ -110,7 +110,7 @@ export async function startFakeOpenAI(script) {
 
 /**
  * Everything in the app's IndexedDB database, read from inside the page: store → key → value
- * (strings as they are; byte arrays as their length and a checksum).
+ * (JSON text parsed; byte arrays as their length and a checksum).
  */
 export async function dumpDatabase(page, name = 'persona-engine') {
   return page.evaluate(async (name) => {
@@ -129,7 +129,8 @@ export async function dumpDatabase(page, name = 'persona-engine') {
           for (const byte of value) sum = (sum * 31 + byte) >>> 0;
           out[store][key] = { bytes: value.length, checksum: sum };
         } else {
-          out[store][key] = value;
+          // JSON text is compared as data: the same record written twice may order keys differently.
+          try { out[store][key] = JSON.parse(value); } catch { out[store][key] = value; }
         }
       });
     }

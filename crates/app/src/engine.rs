@@ -114,7 +114,10 @@ impl Engine {
             web_sys::console::warn_1(&format!("the stored knowledge was repaired: {why}").into());
         }
         if knowledge.articles().next().is_none() {
-            db.apply(&persist::knowledge_snapshot(&self.knowledge.borrow())).await?;
+            // First run: the demo articles go into the base graph, then into the store.
+            self.knowledge.borrow_mut().merge_index();
+            let snapshot = persist::knowledge_snapshot(&self.knowledge.borrow());
+            db.apply(&snapshot).await?;
         } else {
             *self.knowledge.borrow_mut() = knowledge;
         }

@@ -1,8 +1,10 @@
 use std::cell::Cell;
 
+use persona_core::backup;
 use persona_core::chat::{Action, Status, Transcript};
 use persona_core::turn::history_messages;
 use persona_idb::DATABASE_NAME;
+use wasm_bindgen::JsCast;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
@@ -117,6 +119,64 @@ pub fn app() -> Html {
         Callback::from(move |id: String| state.dispatch(ChatAction::Core(Action::Discard { id })))
     };
 
+    let on_export = {
+        let engine = engine.clone();
+        let state = state.clone();
+        Callback::from(move |()| {
+            let engine = engine.clone();
+            let state = state.clone();
+            spawn_local(async move {
+                let Some(db) = engine.store.borrow().clone() else {
+                    state.dispatch(ChatAction::Notice(
+                        "The local database is not open: there is nothing to export.".into(),
+                    ));
+                    return;
+                };
+                match backup::export(&*db).await {
+                    Ok(text) => {
+                        if let Err(error) = download("persona-engine-backup.json", &text) {
+                            state
+                                .dispatch(ChatAction::Notice(format!("The backup could not be downloaded: {error:?}")));
+                        }
+                    }
+                    Err(error) => state.dispatch(ChatAction::Notice(format!("The backup could not be made: {error}"))),
+                }
+            });
+        })
+    };
+    let on_import = {
+        let engine = engine.clone();
+        let state = state.clone();
+        Callback::from(move |file: web_sys::File| {
+            let engine = engine.clone();
+            let state = state.clone();
+            spawn_local(async move {
+                let Some(db) = engine.store.borrow().clone() else {
+                    state.dispatch(ChatAction::Notice("The local database is not open: nothing was imported.".into()));
+                    return;
+                };
+                let text = match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                    Ok(text) => text.as_string().unwrap_or_default(),
+                    Err(_) => {
+                        state.dispatch(ChatAction::Notice("The file could not be read.".into()));
+                        return;
+                    }
+                };
+                match backup::import(&*db, &text).await {
+                    // Start again from what was imported.
+                    Ok(()) => {
+                        if let Some(window) = web_sys::window() {
+                            let _ = window.location().reload();
+                        }
+                    }
+                    Err(error) => {
+                        state.dispatch(ChatAction::Notice(format!("Nothing was imported: {error}")));
+                    }
+                }
+            });
+        })
+    };
+
     let persona = &engine.persona;
     let articles: Vec<(String, usize)> = {
         let knowledge = engine.knowledge.borrow();
@@ -125,7 +185,7 @@ pub fn app() -> Html {
     let busy = state.transcript.messages.iter().any(|m| m.status == Status::Pending);
     html! {
         <div class="layout">
-            <Sidebar {articles} />
+            <Sidebar {articles} {on_export} {on_import} />
             <main class="chat" aria-label={format!("Chat with {}", persona.name())}>
                 <header class="chat-header">
                     <div class="avatar" aria-hidden="true">{ persona.name().chars().next().unwrap_or('?') }</div>
@@ -155,4 +215,19 @@ pub fn app() -> Html {
             </main>
         </div>
     }
+}
+
+/// Hands `text` to the browser as a file download named `name`.
+fn download(name: &str, text: &str) -> Result<(), wasm_bindgen::JsValue> {
+    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json");
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
+    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
+    link.set_href(&url);
+    link.set_download(name);
+    link.click();
+    web_sys::Url::revoke_object_url(&url)
 }
