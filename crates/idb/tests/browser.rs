@@ -419,3 +419,103 @@ fn instant_distance_index_builds_and_searches_in_wasm() {
     );
     assert_eq!(knowledge.embedder().id(), "hash-ngram-v1-384");
 }
+
+/// The IndexedDB store, except that every batch is written and then aborted inside its
+/// transaction (or fails on a write): what a crash or a refused write looks like to the engine.
+struct Faulty<'a> {
+    store: &'a IdbStore,
+    abort: bool,
+}
+
+impl Store for Faulty<'_> {
+    async fn get(&self, table: Table, key: &str) -> Result<Option<Value>, StoreError> {
+        self.store.get(table, key).await
+    }
+
+    async fn scan(&self, table: Table, prefix: &str) -> Result<Vec<(String, Value)>, StoreError> {
+        self.store.scan(table, prefix).await
+    }
+
+    async fn apply(&self, batch: &Batch) -> Result<(), StoreError> {
+        Err(match self.abort {
+            true => self.store.apply_then_abort(batch).await,
+            false => self.store.apply_with_failing_write(batch).await,
+        })
+    }
+}
+
+#[wasm_bindgen_test]
+async fn saving_an_article_is_one_transaction_and_a_failed_one_changes_neither_store_nor_memory() {
+    use persona_core::knowledge::Article;
+    let store = fresh("test-article-atomic").await;
+    let mut kb = KnowledgeBase::new(HashEmbedder::default());
+    let cash =
+        "# Cash\n\nA thirteen-week forecast keeps surprises small.\n\n## Reserves\n\nKeep three months of costs.\n";
+    persist::save_articles(&store, &mut kb, vec![Article::new("cash", cash)]).await.unwrap();
+    let stored = snapshot(&store).await;
+    assert!(stored.iter().any(|(t, r)| *t == Table::Chunks && keys(r) == ["cash"]));
+    assert!(stored.iter().any(|(t, r)| *t == Table::IndexSegments && keys(r).contains(&"vector/delta")));
+    let answer = kb.search("reserves", 1).unwrap()[0].chunk.id.clone();
+
+    for abort in [true, false] {
+        let faulty = Faulty { store: &store, abort };
+        let edit = Article::new("cash", cash.replace("three months", "a year"));
+        let hire = Article::new("hire", "# Hiring\n\nYour first employee needs a contract.\n");
+        let error = persist::save_articles(&faulty, &mut kb, vec![edit, hire]).await.unwrap_err();
+        assert!(matches!(error, persist::SaveError::Store(_)), "{error:?}");
+        assert_eq!(snapshot(&store).await, stored, "abort={abort}: article, chunks and index as before");
+        assert_eq!(kb.article("cash").unwrap().source, cash);
+        assert!(kb.article("hire").is_none());
+        assert_eq!(kb.search("reserves", 1).unwrap()[0].chunk.id, answer);
+    }
+
+    // A reader on another connection sees the saved article with its chunks and index, whole.
+    let edited = cash.replace("three months", "six weeks");
+    persist::save_articles(&store, &mut kb, vec![Article::new("cash", edited)]).await.unwrap();
+    let reader = IdbStore::open("test-article-atomic").await.unwrap();
+    let (restored, report) = persist::restore_knowledge(
+        &reader,
+        HashEmbedder::default(),
+        Default::default(),
+        Default::default(),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(report.repaired, None);
+    assert!(restored.chunks().any(|c| c.body.contains("six weeks")));
+    assert!(restored.chunks().all(|c| !c.body.contains("three months")));
+}
+
+#[wasm_bindgen_test]
+async fn a_turn_commit_that_fails_writes_none_of_its_parts() {
+    let store = fresh("test-turn-atomic").await;
+    let (batch, header) = persist::save_conversation(&ConversationRecord::new("c1", None), &transcript_with_one_turn());
+    store.apply(&batch).await.unwrap();
+    let before = snapshot(&store).await;
+    let question = Message {
+        id: "m9".into(),
+        role: persona_core::chat::Role::User,
+        text: "And taxes?".into(),
+        status: Status::Sent,
+        facts: vec![],
+    };
+    let reply = Message {
+        id: "m9/reply".into(),
+        role: persona_core::chat::Role::Assistant,
+        text: "Set them aside.".into(),
+        ..question.clone()
+    };
+    let memory = MemoryRecord { key: "c1/m9".into(), text: "The visitor asked about taxes.".into() };
+    let (turn, _) = persist::commit_turn(&header, &[&question, &reply], Some(("m9", &"trace")), &[memory]);
+    for abort in [true, false] {
+        let faulty = Faulty { store: &store, abort };
+        assert!(faulty.apply(&turn).await.is_err());
+        assert_eq!(snapshot(&store).await, before, "abort={abort}");
+    }
+    store.apply(&turn).await.unwrap();
+    let (_, loaded) = persist::load_conversation(&store, "c1").await.unwrap().unwrap();
+    assert_eq!(loaded.messages.last().unwrap().text, "Set them aside.");
+    assert!(store.get(Table::Traces, "c1/m9").await.unwrap().is_some());
+    assert!(store.get(Table::Memories, "c1/m9").await.unwrap().is_some());
+}
