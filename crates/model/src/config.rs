@@ -30,7 +30,8 @@ pub enum ConfigError {
     MissingModel,
 }
 
-/// An OpenAI-compatible endpoint: base URL, optional API key, model, optional timeout.
+/// An OpenAI-compatible endpoint and the settings of the pipeline stage that uses it: base
+/// URL, optional API key, model, and optional temperature, token limit and time limit.
 ///
 /// `base_url` is the API root that OpenAI's own clients take, ending in `/v1` for most
 /// servers: `https://api.openai.com/v1`, `http://127.0.0.1:11434/v1` (Ollama),
@@ -41,7 +42,9 @@ pub enum ConfigError {
 /// The API key is sent only as `Authorization: Bearer <key>` to this base URL. `Debug` shows
 /// it as `[redacted]`, and the client scrubs it from every error message. An empty key counts
 /// as no key: local servers such as Ollama need none.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// `model`, `temperature` and `max_tokens` are defaults: a request that sets its own wins.
+#[derive(Clone, PartialEq)]
 pub struct EndpointConfig {
     /// The API root, e.g. `http://127.0.0.1:11434/v1`.
     pub base_url: String,
@@ -49,14 +52,31 @@ pub struct EndpointConfig {
     pub api_key: Option<String>,
     /// The model used when a request does not name one; for an embedder, the embedding model.
     pub model: String,
-    /// How long a whole request may take; no limit when `None`.
+    /// How long a whole call may take, retries and their waits included; no limit when
+    /// `None`. Running out is [`ModelError::Timeout`](persona_core::model::ModelError::Timeout).
     pub timeout: Option<Duration>,
+    /// The sampling temperature when a request sets none.
+    pub temperature: Option<f32>,
+    /// The token limit of a completion when a request sets none.
+    pub max_tokens: Option<u32>,
+    /// Whether the endpoint supports `response_format: {"type": "json_schema", …}` (OpenAI,
+    /// vLLM, recent llama.cpp and Ollama); when `false`, structured output is asked for in
+    /// words. Default `true`.
+    pub json_schema: bool,
 }
 
 impl EndpointConfig {
     /// An endpoint without API key or timeout.
     pub fn new(base_url: impl Into<String>, model: impl Into<String>) -> Self {
-        EndpointConfig { base_url: base_url.into(), api_key: None, model: model.into(), timeout: None }
+        EndpointConfig {
+            base_url: base_url.into(),
+            api_key: None,
+            model: model.into(),
+            timeout: None,
+            temperature: None,
+            max_tokens: None,
+            json_schema: true,
+        }
     }
 
     /// Sets the API key (builder style).
@@ -68,6 +88,29 @@ impl EndpointConfig {
     /// Sets the timeout (builder style).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets the time limit in milliseconds (builder style).
+    pub fn with_timeout_ms(self, timeout_ms: u64) -> Self {
+        self.with_timeout(Duration::from_millis(timeout_ms))
+    }
+
+    /// Sets the default temperature (builder style).
+    pub fn with_temperature(mut self, temperature: f32) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+
+    /// Sets the default token limit (builder style).
+    pub fn with_max_tokens(mut self, max_tokens: u32) -> Self {
+        self.max_tokens = Some(max_tokens);
+        self
+    }
+
+    /// Says whether the endpoint supports `json_schema` response formats (builder style).
+    pub fn with_json_schema(mut self, supported: bool) -> Self {
+        self.json_schema = supported;
         self
     }
 
@@ -118,6 +161,9 @@ impl fmt::Debug for EndpointConfig {
             .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
             .field("model", &self.model)
             .field("timeout", &self.timeout)
+            .field("temperature", &self.temperature)
+            .field("max_tokens", &self.max_tokens)
+            .field("json_schema", &self.json_schema)
             .finish()
     }
 }

@@ -23,6 +23,21 @@
 //! # Ok(()) }
 //! ```
 //!
+//! Streaming, with retries and cancellation:
+//!
+//! ```no_run
+//! # async fn demo(request: persona_core::model::CompletionRequest) -> Result<(), Box<dyn std::error::Error>> {
+//! use persona_core::model::{CancelToken, ChatModel};
+//! use persona_model::{EndpointConfig, OpenAiChatModel, RetryPolicy};
+//!
+//! let config = EndpointConfig::new("http://127.0.0.1:11434/v1", "llama3.2").with_timeout_ms(60_000);
+//! let model = OpenAiChatModel::new(config)?.with_retry_policy(RetryPolicy::default());
+//! let cancel = CancelToken::new(); // keep a clone; `cancel.cancel()` aborts the request
+//! let outcome = model.complete_streaming(&request, &mut |piece| print!("{piece}"), &cancel).await?;
+//! println!("\n({} attempt(s))", outcome.attempts);
+//! # Ok(()) }
+//! ```
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
 //! use persona_core::embed::BatchEmbedder;
@@ -55,7 +70,8 @@
 //!   words as the chat client's error (a 2xx that is not an embedding list says so).
 //! - **The API key stays secret.** It is sent only as `Authorization: Bearer …` to the
 //!   configured endpoint, shown as `[redacted]` by `Debug`, and scrubbed from every error
-//!   message; nothing is logged.
+//!   message (including the last error inside `RetriesExhausted` and errors reported
+//!   mid-stream); nothing is logged.
 //! - **Embeddings are checked, never trusted.** The embedder's id is `openai:<model>:<dim>`, so
 //!   vectors of different models or dimensions never share an index. Texts go out in batches of
 //!   at most [`DEFAULT_BATCH_SIZE`] (configurable), one request after another; each answer is
@@ -64,10 +80,41 @@
 //!   `WrongDimension`), and is scaled to unit length. `dimensions` is sent only when asked for
 //!   ([`OpenAiEmbedder::with_send_dimensions`]): Ollama and llama.cpp may reject or ignore it.
 //!   An empty input makes no request.
-//! - **Ready for streaming.** Requests go through one `post` step that returns the raw
-//!   response, so a streaming variant only adds `stream: true`, `Accept: text/event-stream`
-//!   and an event parser over [`wire::ChatCompletionChunk`]. Only non-streaming completion
-//!   is implemented for now; retries and cancellation are the caller's business.
+//! - **Streaming.** [`ChatModel::complete_streaming`](persona_core::model::ChatModel::complete_streaming)
+//!   sends `stream: true` with `stream_options: {"include_usage": true}` and
+//!   `Accept: text/event-stream`, reads the body with reqwest's `bytes_stream` (hyper natively,
+//!   a `ReadableStream` in the browser) through our incremental [`sse::SseParser`] (no SSE
+//!   crate fits both targets without pulling in more; ours handles events split across
+//!   network chunks, `\r\n`/`\r`, comments and unknown fields), and folds the
+//!   `chat.completion.chunk`s' `choices[0].delta.content` into the text, handing each piece to
+//!   the callback in order. Usage comes from the final chunk when the server sends it. A
+//!   stream that breaks off or ends without `data: [DONE]` is `ModelError::Interrupted`, never
+//!   a partial success; a mid-stream `{"error": …}` event is too. A server that ignores
+//!   `stream` and answers with plain JSON is accepted (the text is one piece).
+//! - **Retries.** [`RetryPolicy`] (default: 3 attempts, 500 ms doubling to at most 8 s)
+//!   retries network errors, streams cut before any text was handed on, 5xx and 408; 429
+//!   waits for `Retry-After` (`retry-after-ms`, seconds or an HTTP-date) when given, unless it
+//!   is longer than `max_retry_after_ms` (30 s), which fails at once with the wait it asked
+//!   for. Other 4xx, malformed bodies, time-outs and cancellation are final; text already
+//!   streamed is never requested again. Waits go through a [`Sleeper`] (tokio natively,
+//!   `setTimeout` in wasm; [`RecordingSleeper`] in tests). A call reports its attempts in
+//!   [`CompletionOutcome`](persona_core::model::CompletionOutcome); running out is
+//!   `ModelError::RetriesExhausted { attempts, last }`. The required
+//!   [`ChatModel::complete`](persona_core::model::ChatModel::complete) stays one plain attempt,
+//!   as before.
+//! - **Cancellation.** `complete_cancellable` and `complete_streaming` take the core's
+//!   [`CancelToken`](persona_core::model::CancelToken); when it fires, the call resolves to
+//!   `ModelError::Cancelled` at once and drops the request future, which closes the connection
+//!   natively and aborts the `fetch` (reqwest's `AbortController`) in the browser.
+//! - **Per-stage settings.** Each stage gets its own [`EndpointConfig`]: base URL, key, model,
+//!   `temperature`, `max_tokens` (defaults for requests that set none) and `timeout`, a limit
+//!   on the whole call (attempts and waits included) that ends it with `ModelError::Timeout`
+//!   (a timer race on both targets, plus reqwest's own timeout per request).
+//! - **Structured output.** [`OpenAiChatModel::complete_json`] asks for JSON matching a schema
+//!   (`response_format` `json_schema`, `strict: true`, or an instruction in words when
+//!   [`EndpointConfig::json_schema`] is off), parses it into any `DeserializeOwned` type
+//!   (tolerating a Markdown fence), and makes one repair call with the parse error before
+//!   failing with `ModelError::Malformed`.
 //!
 //! On wasm, the browser enforces CORS: the endpoint must allow the page's origin and the
 //! `authorization` and `content-type` headers, and expose `Retry-After` for rate-limit hints
@@ -78,9 +125,14 @@ mod client;
 mod config;
 mod embedder;
 mod response;
+mod retry;
+pub mod sse;
+mod structured;
 mod transport;
 pub mod wire;
 
 pub use client::OpenAiChatModel;
 pub use config::{ConfigError, EndpointConfig};
 pub use embedder::{OpenAiEmbedder, DEFAULT_BATCH_SIZE};
+pub use retry::{is_retryable, PlatformSleeper, RecordingSleeper, RetryPolicy, Sleeper};
+pub use structured::Structured;

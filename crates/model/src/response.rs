@@ -6,7 +6,7 @@
 
 use persona_core::embed::{normalize, EmbedError};
 use persona_core::model::{Completion, ModelError};
-use reqwest::header::{HeaderMap, RETRY_AFTER};
+use reqwest::header::{HeaderMap, DATE, RETRY_AFTER};
 
 use crate::wire::{ChatCompletion, EmbeddingData, EmbeddingList, ErrorResponse};
 
@@ -115,15 +115,35 @@ pub(crate) fn error_from_status(status: u16, headers: &HeaderMap, body: &[u8]) -
 }
 
 /// The server's requested wait: `retry-after-ms` (milliseconds), else `Retry-After`
-/// (delta-seconds). HTTP-date values and anything unparsable are ignored.
+/// (delta-seconds, or an HTTP-date). Anything unparsable is ignored.
 pub(crate) fn retry_after_ms(headers: &HeaderMap) -> Option<u64> {
+    retry_after_ms_at(headers, crate::retry::now_unix_ms())
+}
+
+/// [`retry_after_ms`] with the local clock reading `now_ms` (Unix milliseconds). An HTTP-date
+/// is measured from the response's own `Date` header when it has one (so clock skew between
+/// client and server does not matter), else from `now_ms`; a date in the past means now.
+pub(crate) fn retry_after_ms_at(headers: &HeaderMap, now_ms: u64) -> Option<u64> {
     let header = |name| headers.get(name).and_then(|value| value.to_str().ok()).map(str::trim);
     let from_ms = header(RETRY_AFTER_MS)
         .and_then(|value| value.parse::<f64>().ok())
         .filter(|ms| ms.is_finite() && *ms >= 0.0)
         // Saturating float-to-int conversion; fractions of a millisecond round up.
         .map(|ms| ms.ceil() as u64);
-    from_ms.or_else(|| header(RETRY_AFTER.as_str())?.parse::<u64>().ok().map(|secs| secs.saturating_mul(1000)))
+    from_ms.or_else(|| {
+        let value = header(RETRY_AFTER.as_str())?;
+        if let Ok(secs) = value.parse::<u64>() {
+            return Some(secs.saturating_mul(1000));
+        }
+        let unix_ms = |text: &str| {
+            let time = httpdate::parse_http_date(text).ok()?;
+            let since = time.duration_since(std::time::UNIX_EPOCH).ok()?;
+            u64::try_from(since.as_millis()).ok()
+        };
+        let at = unix_ms(value)?;
+        let now = header(DATE.as_str()).and_then(unix_ms).unwrap_or(now_ms);
+        Some(at.saturating_sub(now))
+    })
 }
 
 /// OpenAI's `error.message` when the body is an OpenAI error, else the start of the body.
@@ -157,7 +177,11 @@ pub(crate) fn redact(error: ModelError, secret: Option<&str>) -> ModelError {
         ModelError::Network(message) => ModelError::Network(scrub(message)),
         ModelError::Http { status, message } => ModelError::Http { status, message: scrub(message) },
         ModelError::Malformed(message) => ModelError::Malformed(scrub(message)),
-        rate_limited @ ModelError::RateLimited { .. } => rate_limited,
+        ModelError::Interrupted(message) => ModelError::Interrupted(scrub(message)),
+        ModelError::RetriesExhausted { attempts, last } => {
+            ModelError::RetriesExhausted { attempts, last: Box::new(redact(*last, secret)) }
+        }
+        other @ (ModelError::RateLimited { .. } | ModelError::Timeout { .. } | ModelError::Cancelled) => other,
     }
 }
 
@@ -237,7 +261,12 @@ mod tests {
             ModelError::RateLimited { retry_after_ms: Some(3000) }
         );
         assert_eq!(retry_after_ms(&headers(&[("retry-after", "soon")])), None);
-        assert_eq!(retry_after_ms(&headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")])), None);
+        // HTTP-dates: measured from the response's `Date`, else the local clock; past means now.
+        let date = [("retry-after", "Wed, 21 Oct 2015 07:28:30 GMT"), ("date", "Wed, 21 Oct 2015 07:28:00 GMT")];
+        assert_eq!(retry_after_ms_at(&headers(&date), 0), Some(30_000));
+        let at_2015 = 1_445_412_480_000; // 2015-10-21T07:28:00Z
+        assert_eq!(retry_after_ms_at(&headers(&date[..1]), at_2015), Some(30_000));
+        assert_eq!(retry_after_ms(&headers(&[("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT")])), Some(0));
         assert_eq!(retry_after_ms(&headers(&[("retry-after", "-1")])), None);
         assert_eq!(retry_after_ms(&headers(&[("retry-after", "2"), ("retry-after-ms", "150.2")])), Some(151));
         assert_eq!(retry_after_ms(&HeaderMap::new()), None);
@@ -350,5 +379,10 @@ mod tests {
         );
         let untouched = ModelError::Network("refused".into());
         assert_eq!(redact(untouched.clone(), Some("")), untouched);
+        let nested = ModelError::RetriesExhausted {
+            attempts: 2,
+            last: Box::new(ModelError::Interrupted("key sk-abc echoed".into())),
+        };
+        assert!(!redact(nested, Some("sk-abc")).to_string().contains("sk-abc"));
     }
 }

@@ -88,15 +88,28 @@ impl Transport {
         }
     }
 
-    /// A transport failure as [`ModelError::Network`], with the cause chain but without the
-    /// URL's credentials or query.
+    /// The configured time limit in milliseconds, if any.
+    pub(crate) fn timeout_ms(&self) -> Option<u64> {
+        self.config.timeout.map(|timeout| u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// A body read that failed after a 2xx status: the stream broke off.
+    pub(crate) fn body_error(&self, error: reqwest::Error) -> ModelError {
+        match self.network_error(error) {
+            ModelError::Network(message) => ModelError::Interrupted(message),
+            other => other,
+        }
+    }
+
+    /// A transport failure as [`ModelError::Network`] (or [`ModelError::Timeout`] when the time
+    /// limit ran out), with the cause chain but without the URL's credentials or query.
     pub(crate) fn network_error(&self, error: reqwest::Error) -> ModelError {
         let mut message = format!("POST {}: ", display_url(&self.url));
         if error.is_timeout() {
-            message.push_str("timed out");
-            if let Some(timeout) = self.config.timeout {
-                message.push_str(&format!(" after {timeout:?}"));
+            if let Some(after_ms) = self.timeout_ms() {
+                return ModelError::Timeout { after_ms };
             }
+            message.push_str("timed out");
             return ModelError::Network(message);
         }
         let error = error.without_url();

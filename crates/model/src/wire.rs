@@ -40,6 +40,39 @@ pub struct ChatCompletionRequest {
     /// Streaming options; only meaningful with `stream: true`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stream_options: Option<StreamOptions>,
+    /// Structured output: `{"type": "json_schema", "json_schema": {…}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub response_format: Option<ResponseFormat>,
+}
+
+/// `response_format` of a request.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ResponseFormat {
+    /// Plain text (the default).
+    Text,
+    /// Any JSON object (older "JSON mode").
+    JsonObject,
+    /// JSON that matches a schema.
+    JsonSchema {
+        /// The schema and its name.
+        json_schema: JsonSchemaFormat,
+    },
+}
+
+/// The `json_schema` object of [`ResponseFormat::JsonSchema`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonSchemaFormat {
+    /// The schema's name: `a-z`, `A-Z`, `0-9`, `_` and `-`, at most 64 characters.
+    pub name: String,
+    /// What the output is for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// The JSON Schema.
+    pub schema: Value,
+    /// Whether the output must follow the schema exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strict: Option<bool>,
 }
 
 /// One message of a request: `{"role": "user", "content": "…"}`.
@@ -275,6 +308,7 @@ mod tests {
             max_tokens: None,
             stream: None,
             stream_options: None,
+            response_format: None,
         };
         assert_eq!(
             serde_json::to_value(&request).unwrap(),
@@ -291,11 +325,21 @@ mod tests {
             max_tokens: Some(64),
             stream: Some(true),
             stream_options: Some(StreamOptions { include_usage: true }),
+            response_format: Some(ResponseFormat::JsonSchema {
+                json_schema: JsonSchemaFormat {
+                    name: "reply".into(),
+                    description: None,
+                    schema: json!({"type": "object"}),
+                    strict: Some(true),
+                },
+            }),
         };
         assert_eq!(
             serde_json::to_value(&request).unwrap(),
             json!({"model": "m", "messages": [], "temperature": 0.5, "max_tokens": 64,
-                   "stream": true, "stream_options": {"include_usage": true}})
+                   "stream": true, "stream_options": {"include_usage": true},
+                   "response_format": {"type": "json_schema",
+                       "json_schema": {"name": "reply", "schema": {"type": "object"}, "strict": true}}})
         );
     }
 

@@ -140,13 +140,12 @@ async fn scripted_failures_then_success() {
 }
 
 #[tokio::test]
-async fn timeout_is_a_network_error() {
+async fn timeout_is_a_timeout() {
     let script = Script::new().rule(Rule::new(Reply::text("late")).delay(Duration::from_secs(5)));
     let server = FakeServer::start(script).await;
     let config = EndpointConfig::new(server.base_url(), "m").with_timeout(Duration::from_millis(200));
     let result = OpenAiChatModel::new(config).unwrap().complete(&request()).await;
-    let Err(ModelError::Network(message)) = result else { panic!("expected Network, got {result:?}") };
-    assert!(message.contains("timed out"), "{message}");
+    assert_eq!(result, Err(ModelError::Timeout { after_ms: 200 }));
 }
 
 #[tokio::test]
