@@ -489,7 +489,7 @@ pub async fn restore_knowledge<E: Embedder>(
     };
     let index = index.unwrap_or_else(|| VectorIndex::new(embedder.id(), embedder.dim(), &index_config));
 
-    let chunk_ids: BTreeSet<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
+    let chunk_ids: std::collections::HashSet<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
     let mut bm25 = match lexical.map(|v| v.into_bytes("lexical snapshot")).transpose()? {
         Some(bytes) => postcard::from_bytes(&bytes)
             .map_err(|e| e.to_string())
@@ -510,8 +510,7 @@ pub async fn restore_knowledge<E: Embedder>(
         report.lexical_replayed += 1;
     }
 
-    let indexed: BTreeSet<String> = index.ids().into_iter().collect();
-    if indexed.len() != chunk_ids.len() || chunk_ids.iter().any(|id| !indexed.contains(*id)) {
+    if index.len() != chunk_ids.len() || chunk_ids.iter().any(|id| !index.contains(id)) {
         problems.push("the vector index does not match the stored chunks".into());
     }
 
