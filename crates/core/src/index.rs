@@ -131,7 +131,7 @@ pub struct IndexConfig {
 
 impl Default for IndexConfig {
     fn default() -> Self {
-        IndexConfig { ef_construction: 48, ef_search: 32, seed: 0x5eed, max_delta: 512 }
+        IndexConfig { ef_construction: 48, ef_search: 24, seed: 0x5eed, max_delta: 512 }
     }
 }
 

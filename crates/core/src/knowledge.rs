@@ -118,7 +118,9 @@ impl Default for SearchConfig {
         // section, the same topic in other words) — and synonyms help both.
         SearchConfig {
             retriever: Retriever::Hybrid,
-            candidates_per_result: 4,
+            // With the default retrieval depth of 8, 3 per result keeps the vector search within
+            // the graph's beam (`IndexConfig::ef_search`, 24) instead of falling back to exact.
+            candidates_per_result: 3,
             rrf_k: 20.0,
             bm25_weight: 1.0,
             synonym_weight: 1.0,
