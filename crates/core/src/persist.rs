@@ -172,9 +172,25 @@ fn stored_chunks<E: BatchEmbedder>(kb: &KnowledgeBase<E>, article_id: &str) -> V
         .collect()
 }
 
-fn put_article<E: BatchEmbedder>(kb: &KnowledgeBase<E>, article: &Article, batch: &mut Batch) {
+/// Every article's chunks as stored, in article order, from one pass over the chunks
+/// (`stored_chunks` per article would scan all of them once per article).
+fn stored_chunks_by_article<E: BatchEmbedder>(kb: &KnowledgeBase<E>) -> BTreeMap<&str, Vec<StoredChunk>> {
+    let mut grouped: BTreeMap<&str, Vec<StoredChunk>> = BTreeMap::new();
+    for c in kb.chunks() {
+        grouped.entry(c.article_id.as_str()).or_default().push(StoredChunk {
+            id: c.id.clone(),
+            headings: c.headings.clone(),
+            start: c.start,
+            end: c.end,
+        });
+    }
+    grouped.values_mut().for_each(|list| list.sort_by_key(|c| c.start));
+    grouped
+}
+
+fn put_article(article: &Article, chunks: &[StoredChunk], batch: &mut Batch) {
     batch.put_json(Table::Articles, article.id.clone(), &ArticleRecord::new(article));
-    batch.put_json(Table::Chunks, article.id.clone(), &stored_chunks(kb, &article.id));
+    batch.put_json(Table::Chunks, article.id.clone(), chunks);
 }
 
 /// Names of the index segments in [`Table::IndexSegments`].
@@ -208,33 +224,43 @@ pub enum SaveError {
 /// The batch that replaces all stored knowledge with `kb`: every article and chunk, both
 /// vector segments and a BM25 snapshot (a first save, a merge, a repair, an import).
 pub fn knowledge_snapshot<E: BatchEmbedder>(kb: &KnowledgeBase<E>) -> Batch {
+    let grouped = stored_chunks_by_article(kb);
     let mut batch = Batch::new();
     batch.clear(Table::Articles).clear(Table::Chunks).clear(Table::IndexSegments);
     for article in kb.articles() {
-        put_article(kb, article, &mut batch);
+        put_article(article, grouped.get(article.id.as_str()).map_or(&[], Vec::as_slice), &mut batch);
     }
-    segments(kb, &mut batch, true, &BTreeSet::new());
+    segments(kb, &mut batch, Some(&grouped), &BTreeSet::new());
     batch
 }
 
-/// The index segments, and the content segment with them when the base is written; otherwise
-/// the list of articles changed since the content segment (`changed`).
-fn segments<E: BatchEmbedder>(kb: &KnowledgeBase<E>, batch: &mut Batch, with_base: bool, changed: &BTreeSet<String>) {
+/// The vector delta segment, and either the base segments with the content segment (`base`:
+/// every article's stored chunks, when the base is written) or the list of articles changed
+/// since the content segment (`changed`).
+fn segments<E: BatchEmbedder>(
+    kb: &KnowledgeBase<E>,
+    batch: &mut Batch,
+    base: Option<&BTreeMap<&str, Vec<StoredChunk>>>,
+    changed: &BTreeSet<String>,
+) {
     let index = kb.vector_index();
-    if with_base {
-        let content: Vec<(ArticleRecord, Vec<StoredChunk>)> =
-            kb.articles().map(|a| (ArticleRecord::new(a), stored_chunks(kb, &a.id))).collect();
-        let content = postcard::to_allocvec(&content).expect("content always serialises");
-        batch.put(Table::IndexSegments, segment::CONTENT, Value::Bytes(content));
-        batch.put_json(Table::IndexSegments, segment::CONTENT_CHANGED, &Vec::<String>::new());
-    } else {
-        batch.put_json(Table::IndexSegments, segment::CONTENT_CHANGED, changed);
-    }
-    if with_base {
-        batch.put(Table::IndexSegments, segment::VECTOR_BASE, Value::Bytes(index.base_segment()));
-        batch.put_json(Table::IndexSegments, segment::BASE_TAG, &index.base_tag().to_string());
-        let lexical = postcard::to_allocvec(&kb.lexical_index().snapshot()).expect("a snapshot always serialises");
-        batch.put(Table::IndexSegments, segment::LEXICAL, Value::Bytes(lexical));
+    match base {
+        Some(grouped) => {
+            let content: Vec<(ArticleRecord, &[StoredChunk])> = kb
+                .articles()
+                .map(|a| (ArticleRecord::new(a), grouped.get(a.id.as_str()).map_or(&[][..], Vec::as_slice)))
+                .collect();
+            let content = postcard::to_allocvec(&content).expect("content always serialises");
+            batch.put(Table::IndexSegments, segment::CONTENT, Value::Bytes(content));
+            batch.put_json(Table::IndexSegments, segment::CONTENT_CHANGED, &Vec::<String>::new());
+            batch.put(Table::IndexSegments, segment::VECTOR_BASE, Value::Bytes(index.base_segment()));
+            batch.put_json(Table::IndexSegments, segment::BASE_TAG, &index.base_tag().to_string());
+            let lexical = postcard::to_allocvec(&kb.lexical_index().snapshot()).expect("a snapshot always serialises");
+            batch.put(Table::IndexSegments, segment::LEXICAL, Value::Bytes(lexical));
+        }
+        None => {
+            batch.put_json(Table::IndexSegments, segment::CONTENT_CHANGED, changed);
+        }
     }
     batch.put(Table::IndexSegments, segment::VECTOR_DELTA, Value::Bytes(index.delta_segment()));
 }
@@ -276,7 +302,7 @@ impl Before {
         let mut batch = Batch::new();
         for (id, _) in &self.articles {
             match kb.article(id) {
-                Some(article) => put_article(kb, article, &mut batch),
+                Some(article) => put_article(article, &stored_chunks(kb, id), &mut batch),
                 None => {
                     batch.delete(Table::Articles, id.clone()).delete(Table::Chunks, id.clone());
                 }
@@ -286,8 +312,19 @@ impl Before {
         // segments too.
         let mut changed = self.changed.clone();
         changed.extend(self.articles.iter().map(|(id, _)| id.clone()));
-        segments(kb, &mut batch, self.stored_base != Some(kb.vector_index().base_tag()), &changed);
+        let with_base = self.stored_base != Some(kb.vector_index().base_tag());
+        let grouped = with_base.then(|| stored_chunks_by_article(kb));
+        segments(kb, &mut batch, grouped.as_ref(), &changed);
         batch
+    }
+
+    /// Writes the change; if the store refuses it, puts `kb` back as it was.
+    async fn commit<E: Embedder>(self, store: &impl Store, kb: &mut KnowledgeBase<E>) -> Result<(), SaveError> {
+        if let Err(error) = store.apply(&self.batch(kb)).await {
+            self.undo(kb);
+            return Err(error.into());
+        }
+        Ok(())
     }
 
     /// Puts the articles back as they were (their chunks keep their vectors: same content,
@@ -316,10 +353,7 @@ pub async fn save_articles<E: Embedder>(
 ) -> Result<UpsertReport, SaveError> {
     let before = Before::of(store, kb, articles.iter().map(|a| a.id.clone())).await?;
     let report = kb.upsert_articles(articles)?;
-    if let Err(error) = store.apply(&before.batch(kb)).await {
-        before.undo(kb);
-        return Err(error.into());
-    }
+    before.commit(store, kb).await?;
     Ok(report)
 }
 
@@ -334,10 +368,7 @@ pub async fn delete_article<E: Embedder>(
     }
     let before = Before::of(store, kb, [article_id.to_string()]).await?;
     kb.remove_article(article_id);
-    if let Err(error) = store.apply(&before.batch(kb)).await {
-        before.undo(kb);
-        return Err(error.into());
-    }
+    before.commit(store, kb).await?;
     Ok(true)
 }
 
@@ -350,7 +381,7 @@ pub async fn compact<E: Embedder>(store: &impl Store, kb: &mut KnowledgeBase<E>)
         return Ok(());
     }
     let mut batch = Batch::new();
-    segments(kb, &mut batch, true, &BTreeSet::new());
+    segments(kb, &mut batch, Some(&stored_chunks_by_article(kb)), &BTreeSet::new());
     store.apply(&batch).await
 }
 
