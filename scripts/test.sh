@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up and runs every test layer:
 #   1. native:  cargo test --workspace (engine core, pipeline, CLI, fake server, model client)
-#   2. browser: wasm-bindgen-test in headless Chromium (IndexedDB, the index in wasm)
+#   2. browser: wasm-bindgen-test in headless Chromium (IndexedDB, the index in wasm, the model
+#               client streaming over fetch from the fake OpenAI server)
 #   3. e2e:     trunk build --release, serve dist/ on 127.0.0.1, drive it with Playwright
 # Figures (wasm size raw and gzipped, e2e timings) are printed along the way.
 set -euo pipefail
@@ -21,6 +22,22 @@ export WASM_BINDGEN_TEST_TIMEOUT=120
 # Quiet Chromium flags for this closed network (the runner adds headless and no-sandbox).
 export WASM_BINDGEN_TEST_WEBDRIVER_JSON="$PWD/tests/webdriver.json"
 cargo test --locked --target wasm32-unknown-unknown -p persona-idb --lib --test browser
+# The model client in the browser (fetch, streaming, faults, cancellation) against the fake
+# OpenAI server, run natively on 127.0.0.1; the test is compiled with its URL.
+cargo build --locked -p persona-fake-server --bin fake-openai
+exec {fake_out}< <(exec target/debug/fake-openai --script tests/fake-scripts/browser-stream.json)
+fake_pid=$!
+trap 'kill "$fake_pid" 2>/dev/null || true' EXIT
+if ! read -r -t 30 fake_line <&"$fake_out" || [[ $fake_line != "listening on http://127.0.0.1:"* ]]; then
+  echo "fake-openai did not start (first line: ${fake_line:-none})" >&2
+  exit 1
+fi
+PERSONA_FAKE_URL="${fake_line#listening on }/v1" \
+  cargo test --locked --target wasm32-unknown-unknown -p persona-model --test browser_stream
+kill "$fake_pid" 2>/dev/null || true
+wait "$fake_pid" 2>/dev/null || true
+exec {fake_out}<&-
+trap - EXIT
 
 step "storage benchmark (release wasm, headless Chromium; prints figures)"
 cargo test --locked --release --target wasm32-unknown-unknown -p persona-idb --test bench -- --nocapture
@@ -32,7 +49,7 @@ printf 'release wasm: %s bytes raw, %s bytes gzipped (%s)\n' \
   "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$wasm"
 
 step "end-to-end tests (Playwright, Chromium)"
-cargo build --locked -p persona-fake-server --bin fake-openai
+# target/debug/fake-openai was built in the browser step.
 node --test --test-concurrency=1 tests/e2e/
 
 step "all test layers passed"

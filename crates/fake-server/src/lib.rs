@@ -4,7 +4,8 @@
 //! (plain and streamed), `GET /v1/models` and `POST /v1/embeddings` — from a [`Script`]: an
 //! ordered list of [`Rule`]s, each with an optional [`Match`] and a [`Reply`] that is either a
 //! text or a fault (an error status, a rate limit with `Retry-After`, a malformed body, a
-//! connection cut mid-answer), optionally delayed. Rules can be limited to `times` uses, so a
+//! connection cut mid-answer, or closed with no answer at all), optionally delayed; a script-wide
+//! latency ([`Script::latency`]) delays every chat answer, like a real model's. Rules can be limited to `times` uses, so a
 //! test can script "fail twice, then succeed". Embeddings have their own rule list
 //! ([`Script::embedding_rule`]), so a chat fault never hits them by accident. Every request is recorded, so tests can check
 //! what a client actually sent ([`FakeServer::requests`]).
@@ -42,6 +43,7 @@
 //! The default reply, when no rule applies, is the echo `echo: <last user message>`. Token
 //! counts in `usage` are whitespace-separated words, a deterministic stand-in for a tokenizer.
 
+mod conn;
 mod record;
 mod routes;
 mod script;

@@ -75,12 +75,18 @@ pub enum ScriptError {
 /// `truncated` cuts the embeddings JSON in half (its pieces are ignored). When no embedding rule
 /// applies the server answers with the vectors.
 ///
+/// `latency_ms` delays every chat-completion answer (rules' and the echo alike, streamed or
+/// not, faults included) by that many milliseconds, on top of the rule's own `delay_ms`: a
+/// stand-in for a real model's per-call latency in pipeline benchmarks. It does not apply to
+/// embeddings or `GET /v1/models`.
+///
 /// # JSON format
 ///
 /// ```json
 /// {
 ///   "models": ["fake-model", "other-model"],
 ///   "embedding_dimensions": 16,
+///   "latency_ms": 40,
 ///   "rules": [
 ///     { "when": { "user_contains": "weather" }, "times": 2,
 ///       "reply": { "type": "error", "status": 503, "message": "overloaded" } },
@@ -91,7 +97,8 @@ pub enum ScriptError {
 ///       "reply": { "type": "text", "text": "Arr." } },
 ///     { "reply": { "type": "rate_limited", "retry_after_secs": 3 }, "times": 1 },
 ///     { "reply": { "type": "malformed", "body": "<html>oops</html>" }, "times": 1 },
-///     { "reply": { "type": "truncated", "pieces": ["Half an ", "answ"] }, "times": 1 }
+///     { "reply": { "type": "truncated", "pieces": ["Half an ", "answ"] }, "times": 1 },
+///     { "when": { "user_contains": "vanish" }, "reply": { "type": "dropped" } }
 ///   ],
 ///   "embedding_rules": [
 ///     { "when": { "user_contains": "flaky" }, "times": 1,
@@ -116,6 +123,10 @@ pub struct Script {
     /// The embedding dimension when a `POST /v1/embeddings` request does not set `dimensions`.
     #[serde(default = "default_embedding_dimensions")]
     pub embedding_dimensions: usize,
+    /// Milliseconds added before every chat-completion answer (at most [`MAX_DELAY`]), on top
+    /// of the rule's `delay_ms`; simulates a model's per-call latency.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub latency_ms: Option<u64>,
 }
 
 fn default_models() -> Vec<String> {
@@ -133,6 +144,7 @@ impl Default for Script {
             embedding_rules: Vec::new(),
             models: default_models(),
             embedding_dimensions: DEFAULT_EMBEDDING_DIMENSIONS,
+            latency_ms: None,
         }
     }
 }
@@ -171,6 +183,18 @@ impl Script {
         self
     }
 
+    /// Delays every chat-completion answer by `latency` (whole milliseconds; at most
+    /// [`MAX_DELAY`]) on top of each rule's own delay: a model's per-call latency.
+    pub fn latency(mut self, latency: Duration) -> Self {
+        self.latency_ms = Some(duration_ms(latency));
+        self
+    }
+
+    /// The latency added before every chat-completion answer.
+    pub(crate) fn latency_duration(&self) -> Duration {
+        Duration::from_millis(self.latency_ms.unwrap_or(0))
+    }
+
     /// Parses and validates a script from its JSON text.
     pub fn from_json(json: &str) -> Result<Script, ScriptError> {
         let script: Script = serde_json::from_str(json)?;
@@ -189,6 +213,10 @@ impl Script {
     /// Checks the values serde cannot: delays, statuses and dimensions within range.
     pub fn validate(&self) -> Result<(), ScriptError> {
         check_dimensions(self.embedding_dimensions).map_err(ScriptError::Invalid)?;
+        let max = duration_ms(MAX_DELAY);
+        if self.latency_ms.is_some_and(|ms| ms > max) {
+            return Err(ScriptError::Invalid(format!("latency_ms must be at most {max}")));
+        }
         for (index, rule) in self.rules.iter().enumerate() {
             rule.validate().map_err(|message| ScriptError::InvalidRule { rule: index, message })?;
         }
@@ -398,6 +426,11 @@ pub enum Reply {
         /// The content pieces sent before the connection is dropped.
         pieces: Vec<String>,
     },
+    /// No answer at all: the server reads the request, then closes the connection without
+    /// sending a status line, so the client sees a network error rather than an HTTP status.
+    /// The same for streaming and non-streaming requests, and for embeddings.
+    /// JSON: `{"type": "dropped"}`.
+    Dropped,
 }
 
 impl Reply {
@@ -439,6 +472,11 @@ impl Reply {
         Reply::Truncated { pieces: pieces.into_iter().map(Into::into).collect() }
     }
 
+    /// No answer: the connection is closed before anything is sent.
+    pub fn dropped() -> Self {
+        Reply::Dropped
+    }
+
     fn validate(&self) -> Result<(), String> {
         match self {
             Reply::Error { status, .. } if !(400..=599).contains(status) => {
@@ -458,6 +496,7 @@ mod tests {
         let json = r#"{
           "models": ["fake-model", "other-model"],
           "embedding_dimensions": 16,
+          "latency_ms": 40,
           "rules": [
             { "when": { "user_contains": "weather" }, "times": 2,
               "reply": { "type": "error", "status": 503, "message": "overloaded" } },
@@ -468,7 +507,8 @@ mod tests {
               "reply": { "type": "text", "text": "Arr." } },
             { "reply": { "type": "rate_limited", "retry_after_secs": 3 }, "times": 1 },
             { "reply": { "type": "malformed", "body": "<html>oops</html>" }, "times": 1 },
-            { "reply": { "type": "truncated", "pieces": ["Half an ", "answ"] }, "times": 1 }
+            { "reply": { "type": "truncated", "pieces": ["Half an ", "answ"] }, "times": 1 },
+            { "when": { "user_contains": "vanish" }, "reply": { "type": "dropped" } }
           ],
           "embedding_rules": [
             { "when": { "user_contains": "flaky" }, "times": 1,
@@ -476,7 +516,9 @@ mod tests {
           ]
         }"#;
         let script = Script::from_json(json).unwrap();
-        assert_eq!(script.rules.len(), 6);
+        assert_eq!(script.rules.len(), 7);
+        assert_eq!(script.latency_ms, Some(40));
+        assert_eq!(script.rules[6], Rule::new(Reply::dropped()).user_contains("vanish"));
         assert_eq!(
             script.embedding_rules,
             [Rule::new(Reply::error(503, "overloaded")).user_contains("flaky").times(1)]
@@ -491,9 +533,13 @@ mod tests {
         let script = Script::new()
             .rule(Rule::new(Reply::text("hi")).user_contains("hello").model("m").times(2))
             .rule(Rule::new(Reply::truncated(["a", "b"])).delay(Duration::from_millis(5)))
+            .rule(Rule::new(Reply::dropped()).times(1))
+            .latency(Duration::from_millis(25))
             .embedding_rule(Rule::new(Reply::rate_limited(Some(1))).model("e"));
         let json = serde_json::to_string(&script).unwrap();
+        assert!(json.contains(r#"{"type":"dropped"}"#) && json.contains(r#""latency_ms":25"#), "{json}");
         assert_eq!(Script::from_json(&json).unwrap(), script);
+        assert!(!serde_json::to_string(&Script::new()).unwrap().contains("latency_ms"), "omitted when unset");
     }
 
     #[test]
@@ -523,6 +569,9 @@ mod tests {
         let not_an_error = r#"{"rules": [{"reply": {"type": "error", "status": 200, "message": "x"}}]}"#;
         assert!(Script::from_json(not_an_error).is_err());
         assert!(Script::from_json(r#"{"embedding_dimensions": 0}"#).is_err());
+        assert!(matches!(Script::from_json(r#"{"latency_ms": 30001}"#), Err(ScriptError::Invalid(_))));
+        assert_eq!(Script::from_json(r#"{"latency_ms": 30000}"#).unwrap().latency_ms, Some(30_000));
+        assert!(Script::new().latency(Duration::from_secs(31)).validate().is_err());
         let bad_embedding_rule =
             r#"{"embedding_rules": [{"reply": {"type": "error", "status": 302, "message": "x"}}]}"#;
         assert!(matches!(

@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::conn::{CuttableListener, Cutter};
 use crate::record::RecordedRequest;
 use crate::routes;
 use crate::script::{Script, ScriptError};
@@ -74,7 +75,10 @@ impl FakeServer {
         let app = routes::router(Arc::clone(&state));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
+            // Each request learns its connection's `Cutter`, so `Reply::Dropped` can close it
+            // without an answer.
+            let app = app.into_make_service_with_connect_info::<Cutter>();
+            let serve = axum::serve(CuttableListener(listener), app).with_graceful_shutdown(async {
                 // Either an explicit signal or the sender being dropped stops the server.
                 let _ = stopped.await;
             });

@@ -12,7 +12,7 @@ use crate::script::{Match, Reply, Rule, Script};
 pub(crate) struct Plan {
     /// The answer.
     pub reply: Reply,
-    /// How long to wait before answering.
+    /// How long to wait before answering (for chat, the script's latency included).
     pub delay: Duration,
     /// How long to wait between stream events.
     pub chunk_interval: Duration,
@@ -32,6 +32,8 @@ pub(crate) struct AppState {
     pub models: Vec<String>,
     /// The default embedding dimension.
     pub embedding_dimensions: usize,
+    /// Added to the delay of every chat-completion answer.
+    latency: Duration,
     slots: Mutex<Vec<Slot>>,
     embedding_slots: Mutex<Vec<Slot>>,
     requests: Mutex<Vec<RecordedRequest>>,
@@ -63,6 +65,7 @@ impl AppState {
         let slots =
             |rules: Vec<Rule>| Mutex::new(rules.into_iter().map(|rule| Slot { remaining: rule.times, rule }).collect());
         AppState {
+            latency: script.latency_duration(),
             models: script.models,
             embedding_dimensions: script.embedding_dimensions,
             slots: slots(script.rules),
@@ -73,13 +76,15 @@ impl AppState {
     }
 
     /// Picks the first matching chat rule with uses left and uses it up once; the echo reply
-    /// when none applies.
+    /// when none applies. Either way the script's latency is added to the delay.
     pub fn plan(&self, model: &str, system: Option<&str>, last_user: Option<&str>) -> Plan {
-        take(&self.slots, |when| when.matches(model, system, last_user)).unwrap_or_else(|| Plan {
+        let mut plan = take(&self.slots, |when| when.matches(model, system, last_user)).unwrap_or_else(|| Plan {
             reply: Reply::text(format!("echo: {}", last_user.unwrap_or_default())),
             delay: Duration::ZERO,
             chunk_interval: Duration::ZERO,
-        })
+        });
+        plan.delay += self.latency;
+        plan
     }
 
     /// Picks the first matching embeddings rule with uses left and uses it up once; `None`
@@ -134,6 +139,19 @@ mod tests {
         assert_eq!(plan.reply, Reply::error(503, "busy"));
         assert_eq!(state.plan_embeddings("e", &inputs(&["flaky"])), None, "used up");
         assert_eq!(state.plan("m", None, Some("x")).reply, Reply::error(500, "chat only"));
+    }
+
+    #[test]
+    fn latency_adds_to_every_chat_delay_but_not_to_embeddings() {
+        let script = Script::new()
+            .rule(Rule::new(Reply::text("slow")).user_contains("slow").delay(Duration::from_millis(100)))
+            .embedding_rule(Rule::new(Reply::text("v")).delay(Duration::from_millis(7)))
+            .latency(Duration::from_millis(40));
+        let state = AppState::new(script);
+        assert_eq!(state.plan("m", None, Some("slow")).delay, Duration::from_millis(140));
+        assert_eq!(state.plan("m", None, Some("echo")).delay, Duration::from_millis(40), "the echo too");
+        assert_eq!(state.plan_embeddings("e", &[]).unwrap().delay, Duration::from_millis(7));
+        assert_eq!(AppState::new(Script::new()).plan("m", None, None).delay, Duration::ZERO);
     }
 
     #[test]

@@ -75,3 +75,26 @@ fn binary_rejects_an_invalid_script() {
     assert!(output.stdout.is_empty(), "nothing on stdout when not listening");
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn latency_flag_delays_chat_answers() {
+    let (_server, url) = start(&["--latency-ms", "150"]);
+    let started = std::time::Instant::now();
+    let response = reqwest::Client::new()
+        .post(format!("{url}/v1/chat/completions"))
+        .json(&json!({"model": "m", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= std::time::Duration::from_millis(150), "answered after {:?}", started.elapsed());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["choices"][0]["message"]["content"], "echo: hi");
+}
+
+#[test]
+fn binary_rejects_an_out_of_range_latency() {
+    let output = Command::new(env!("CARGO_BIN_EXE_fake-openai")).args(["--latency-ms", "30001"]).output().unwrap();
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty(), "nothing on stdout when not listening");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("latency_ms"));
+}

@@ -245,6 +245,125 @@ async fn truncated_plain_answer_is_cut_mid_json() {
     assert!(received.starts_with('{') && serde_json::from_str::<Value>(&received).is_err());
 }
 
+/// Sends `body` to the chat route and returns the client-side error; fails if any HTTP
+/// response (status line) arrives.
+async fn expect_no_response(server: &FakeServer, body: &Value) -> reqwest::Error {
+    let result = Client::new()
+        .post(format!("{}/chat/completions", server.base_url()))
+        .timeout(Duration::from_secs(10))
+        .json(body)
+        .send()
+        .await;
+    match result {
+        Ok(response) => panic!("expected no HTTP response, got {}", response.status()),
+        Err(error) => error,
+    }
+}
+
+#[tokio::test]
+async fn dropped_reply_closes_the_connection_without_a_response() {
+    let script = Script::new().rule(Rule::new(Reply::dropped()).user_contains("vanish"));
+    let server = FakeServer::start(script).await;
+
+    let error = expect_no_response(&server, &chat_body("please vanish")).await;
+    assert!(error.status().is_none(), "no HTTP status: {error:?}");
+    assert!(!error.is_timeout(), "closed at once, not left hanging: {error:?}");
+    assert!(error.is_request(), "the request failed in transport: {error:?}");
+
+    let mut streaming = chat_body("vanish mid-stream");
+    streaming["stream"] = json!(true);
+    streaming["stream_options"] = json!({"include_usage": true});
+    let error = expect_no_response(&server, &streaming).await;
+    assert!(error.status().is_none() && !error.is_timeout(), "{error:?}");
+
+    // The server itself is fine: the next request on a new connection is answered.
+    let response = post_chat(&server, &chat_body("hello")).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(server.requests().len(), 3, "dropped requests are still recorded");
+}
+
+#[tokio::test]
+async fn dropped_reply_only_cuts_its_own_connection() {
+    // One client, so the dropped request reuses the first one's pooled connection: cutting it
+    // must not affect the server's other connections, and a used-up rule no longer applies.
+    let script = Script::new().rule(Rule::new(Reply::dropped()).user_contains("drop").times(1));
+    let server = FakeServer::start(script).await;
+    let client = Client::new();
+    let url = format!("{}/chat/completions", server.base_url());
+    let first = client.post(&url).json(&chat_body("first")).send().await.unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    first.bytes().await.unwrap();
+    let dropped = client.post(&url).json(&chat_body("drop this one")).send().await;
+    assert!(dropped.is_err_and(|error| error.status().is_none()));
+    let again = client.post(&url).json(&chat_body("drop this one")).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK, "the rule was used up");
+}
+
+#[tokio::test]
+async fn dropped_embeddings_request_gets_no_response() {
+    let server = FakeServer::start(Script::new().embedding_rule(Rule::new(Reply::dropped()))).await;
+    let result = Client::new()
+        .post(format!("{}/embeddings", server.base_url()))
+        .timeout(Duration::from_secs(10))
+        .json(&json!({"model": "e", "input": "x"}))
+        .send()
+        .await;
+    let error = result.expect_err("no HTTP response");
+    assert!(error.status().is_none() && !error.is_timeout(), "{error:?}");
+}
+
+#[tokio::test]
+async fn latency_delays_every_chat_answer() {
+    let latency = Duration::from_millis(200);
+    let script = Script::new()
+        .rule(Rule::new(Reply::pieces(["a ", "b"])).user_contains("stream"))
+        .rule(Rule::new(Reply::error(503, "busy")).user_contains("fail"))
+        .latency(latency);
+    let server = FakeServer::start(script).await;
+
+    for user in ["echo me", "fail now"] {
+        let started = Instant::now();
+        let response = post_chat(&server, &chat_body(user)).await;
+        assert!(started.elapsed() >= latency, "{user}: answered after {:?}", started.elapsed());
+        assert!(!response.status().is_informational());
+    }
+
+    let mut streaming = chat_body("stream it");
+    streaming["stream"] = json!(true);
+    let started = Instant::now();
+    let response = post_chat(&server, &streaming).await;
+    assert!(started.elapsed() >= latency, "headers after {:?}", started.elapsed());
+    assert!(response.text().await.unwrap().ends_with("data: [DONE]\n\n"));
+
+    // Embeddings are not delayed by the chat latency (no lower bound to assert there); they
+    // still work.
+    let embeddings = Client::new()
+        .post(format!("{}/embeddings", server.base_url()))
+        .json(&json!({"model": "e", "input": "x"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(embeddings.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn latency_adds_to_a_rules_own_delay() {
+    let script = Script::new()
+        .rule(Rule::new(Reply::text("late")).delay(Duration::from_millis(150)))
+        .latency(Duration::from_millis(150));
+    let server = FakeServer::start(script).await;
+    let started = Instant::now();
+    let response = post_chat(&server, &chat_body("hi")).await;
+    assert!(started.elapsed() >= Duration::from_millis(300), "answered after {:?}", started.elapsed());
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["choices"][0]["message"]["content"], "late");
+}
+
+#[tokio::test]
+async fn invalid_latency_is_refused() {
+    assert!(FakeServer::start_on_port(0, Script::new().latency(Duration::from_secs(31))).await.is_err());
+}
+
 #[tokio::test]
 async fn records_requests_with_authorization_and_body() {
     let server = FakeServer::start(Script::new()).await;

@@ -1,4 +1,5 @@
-//! `fake-openai [--port N] [--script FILE]`: runs the fake OpenAI server until killed.
+//! `fake-openai [--port N] [--script FILE] [--latency-ms N]`: runs the fake OpenAI server until
+//! killed.
 //!
 //! Binds 127.0.0.1 only. Once the server accepts connections it prints exactly one line,
 //! `listening on http://127.0.0.1:PORT`, to stdout and flushes it, so a test harness (the
@@ -11,17 +12,23 @@ use std::process::ExitCode;
 
 use persona_fake_server::{FakeServer, Script};
 
-const USAGE: &str = "usage: fake-openai [--port N] [--script FILE]
+const USAGE: &str = "usage: fake-openai [--port N] [--script FILE] [--latency-ms N]
 
 Runs a fake OpenAI-compatible server on 127.0.0.1 (port 0, the default, picks a free one) and
 prints `listening on http://127.0.0.1:PORT` once ready. FILE is a JSON script; see the
-persona-fake-server crate documentation for its format.";
+persona-fake-server crate documentation for its format.
+
+  --latency-ms N  wait N milliseconds (at most 30000) before every chat-completion answer, on
+                  top of the rule's own delay_ms: a model's per-call latency, for benchmarks.
+                  Overrides the script's latency_ms.";
 
 /// The parsed command line.
 #[derive(Debug, Default)]
 struct Args {
     port: u16,
     script: Option<PathBuf>,
+    /// Overrides the script's `latency_ms`.
+    latency_ms: Option<u64>,
 }
 
 /// What the command line asks for.
@@ -45,6 +52,11 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
                 parsed.port = text.parse().map_err(|_| format!("--port: `{text}` is not a port number"))?;
             }
             "--script" => parsed.script = Some(PathBuf::from(value("--script")?)),
+            "--latency-ms" => {
+                let text = value("--latency-ms")?;
+                let ms = text.parse().map_err(|_| format!("--latency-ms: `{text}` is not a number of milliseconds"))?;
+                parsed.latency_ms = Some(ms);
+            }
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -64,7 +76,7 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let script = match &args.script {
+    let mut script = match &args.script {
         Some(path) => match Script::from_file(path) {
             Ok(script) => script,
             Err(error) => {
@@ -74,6 +86,9 @@ async fn main() -> ExitCode {
         },
         None => Script::default(),
     };
+    if let Some(latency_ms) = args.latency_ms {
+        script.latency_ms = Some(latency_ms);
+    }
     let server = match FakeServer::start_on_port(args.port, script).await {
         Ok(server) => server,
         Err(error) => {
@@ -112,6 +127,18 @@ mod tests {
         assert_eq!(args.script, Some(PathBuf::from("s.json")));
         let Ok(Command::Run(args)) = parse(&[]) else { panic!("should parse") };
         assert_eq!(args.port, 0);
+        assert_eq!(args.latency_ms, None);
+    }
+
+    #[test]
+    fn parses_the_latency_flag() {
+        let Ok(Command::Run(args)) = parse(&["--latency-ms", "250"]) else { panic!("should parse") };
+        assert_eq!(args.latency_ms, Some(250));
+        let Ok(Command::Run(args)) = parse(&["--script", "s.json", "--latency-ms=0"]) else { panic!("should parse") };
+        assert_eq!(args.latency_ms, Some(0));
+        assert!(parse(&["--latency-ms"]).is_err());
+        assert!(parse(&["--latency-ms", "-5"]).is_err());
+        assert!(parse(&["--latency-ms", "fast"]).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::{count_tokens, unix_now, ApiError};
+use crate::conn::Cutter;
 use crate::script::Reply;
 use crate::state::AppState;
 
@@ -122,7 +123,11 @@ pub(crate) fn split_words(text: &str) -> Vec<String> {
 }
 
 /// The handler.
-pub(super) async fn completions(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+pub(super) async fn completions(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(connection): ConnectInfo<Cutter>,
+    body: Bytes,
+) -> Response {
     let request = match ChatRequest::parse(&body) {
         Ok(request) => request,
         Err(error) => return error.into_response(),
@@ -157,6 +162,7 @@ pub(super) async fn completions(State(state): State<Arc<AppState>>, body: Bytes)
             }
         }
         Reply::Truncated { pieces } => answer.truncated(pieces, request.stream, plan.chunk_interval),
+        Reply::Dropped => dropped(&connection),
     }
 }
 
@@ -261,6 +267,13 @@ pub(super) fn cut_in_half(json: &str) -> Response {
     let mut response = streamed(vec![Bytes::from(json[..cut].to_owned())], true, Duration::ZERO);
     response.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     response
+}
+
+/// The answer of [`Reply::Dropped`], on any route: cuts the connection, so that the response
+/// returned here is never sent (hyper fails to write it and closes the socket).
+pub(super) fn dropped(connection: &Cutter) -> Response {
+    connection.cut();
+    StatusCode::INTERNAL_SERVER_ERROR.into_response()
 }
 
 /// One server-sent event carrying `data`.

@@ -10,15 +10,16 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, State};
 use axum::http::header::CONTENT_TYPE;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::chat::{cut_in_half, DEFAULT_MALFORMED_BODY};
+use super::chat::{cut_in_half, dropped, DEFAULT_MALFORMED_BODY};
 use super::{count_tokens, ApiError};
+use crate::conn::Cutter;
 #[cfg(doc)]
 use crate::script::Script;
 use crate::script::{check_dimensions, Reply};
@@ -79,7 +80,11 @@ impl EmbeddingsRequest {
 }
 
 /// The handler.
-pub(super) async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> Response {
+pub(super) async fn create(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(connection): ConnectInfo<Cutter>,
+    body: Bytes,
+) -> Response {
     let request = match EmbeddingsRequest::parse(&body, state.embedding_dimensions) {
         Ok(request) => request,
         Err(error) => return error.into_response(),
@@ -103,6 +108,7 @@ pub(super) async fn create(State(state): State<Arc<AppState>>, body: Bytes) -> R
             ([(CONTENT_TYPE, "application/json")], body).into_response()
         }
         Reply::Truncated { .. } => cut_in_half(&request.answer().to_string()),
+        Reply::Dropped => dropped(&connection),
     }
 }
 
