@@ -15,7 +15,9 @@
 //! - [`knowledge`]: articles + chunks + index kept in step; retrieval.
 //! - [`chat`]: the optimistic chat state machine (pending → sent | failed).
 //! - [`offline`]: the built-in offline backend that answers from retrieved text alone.
-//! - [`turn`]: one turn end to end, with its trace.
+//! - [`turn`]: retrieval from both memories, the turn's trace, the single-call helpers.
+//! - [`pipeline`]: the seven stages, their scheduler, retries, and the turn state machine.
+//! - [`structured`]: JSON stage outputs parsed into types, with one repair call.
 //! - [`model`]: the chat-model trait the HTTP client implements.
 //! - [`prompt`]: prompt assembly in a designed, tested order.
 //! - [`store`]: the storage trait (tables of records, atomic batches) and an in-memory store.
@@ -35,7 +37,9 @@ pub mod model;
 pub mod offline;
 pub mod persist;
 pub mod persona;
+pub mod pipeline;
 pub mod prompt;
 pub mod store;
+pub mod structured;
 pub mod text;
 pub mod turn;

@@ -40,12 +40,25 @@ impl ChatMessage {
 }
 
 /// A request for one completion.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CompletionRequest {
     pub model: String,
     pub messages: Vec<ChatMessage>,
     pub temperature: Option<f32>,
     pub max_tokens: Option<u32>,
+    /// Asks for JSON matching this schema (structured stage output). A client sends it as
+    /// `response_format: {"type": "json_schema", …}` where the endpoint supports that, and as
+    /// an instruction in the system message where not; see [`crate::structured`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<JsonSchemaSpec>,
+}
+
+/// A named JSON Schema for a structured answer.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JsonSchemaSpec {
+    /// `[a-zA-Z0-9_-]{1,64}`, as OpenAI requires.
+    pub name: String,
+    pub schema: serde_json::Value,
 }
 
 /// The model's answer and what it cost.
@@ -339,12 +352,7 @@ mod tests {
 
     #[test]
     fn default_streaming_emits_the_whole_text_once() {
-        let request = CompletionRequest {
-            model: String::new(),
-            messages: vec![ChatMessage::user("hello there")],
-            temperature: None,
-            max_tokens: None,
-        };
+        let request = CompletionRequest { messages: vec![ChatMessage::user("hello there")], ..Default::default() };
         let mut tokens = Vec::new();
         let token = CancelToken::new();
         let waker = Arc::new(CountingWaker(Default::default()));

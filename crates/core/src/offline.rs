@@ -14,7 +14,7 @@ use crate::persona::Persona;
 use crate::text::{terms, words};
 
 /// What kind of message this is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum QuestionKind {
     /// Hello, thanks, goodbye.
@@ -22,6 +22,7 @@ pub enum QuestionKind {
     /// About the persona herself.
     Personal,
     /// About the content.
+    #[default]
     Factual,
 }
 
@@ -154,7 +155,7 @@ fn personal_reply(persona: &Persona, question: &str, memories: &[(String, f32)])
     Reply { text, facts: Vec::new() }
 }
 
-fn factual_reply(persona: &Persona, question: &str, knowledge: &[Retrieved]) -> Reply {
+pub(crate) fn factual_reply(persona: &Persona, question: &str, knowledge: &[Retrieved]) -> Reply {
     let facts = number_facts(knowledge.iter().map(|r| &r.chunk));
     let chosen = select_facts(question, &facts);
 

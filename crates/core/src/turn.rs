@@ -14,6 +14,7 @@ use crate::knowledge::{KnowledgeBase, MemoryBank, Retrieved};
 use crate::model::{ChatMessage, Completion, CompletionRequest};
 use crate::offline::{answer, classify, QuestionKind};
 use crate::persona::Persona;
+use crate::pipeline::{Objectives, StageRecord, Understanding, Verdict};
 use crate::prompt::{persona_messages, persona_system_prompt};
 
 /// Retrieval depth for both memories.
@@ -33,7 +34,7 @@ impl Default for RetrievalConfig {
 }
 
 /// What one turn did.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TurnTrace {
     pub kind: QuestionKind,
     /// Knowledge chunks retrieved (0 is the symptom of DESIGN.md's bug 1, and is logged).
@@ -46,6 +47,33 @@ pub struct TurnTrace {
     pub facts_cited: Vec<usize>,
     /// Which backend answered.
     pub backend: String,
+    /// Every stage run, in start order (the pipeline's timeline).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<StageRecord>,
+    /// Times Validate sent the turn back (at most [`crate::pipeline::MAX_RETRIES`]).
+    #[serde(default)]
+    pub retries: u32,
+    /// Time spent retrieving from both memories, in milliseconds.
+    #[serde(default)]
+    pub retrieval_ms: f64,
+    /// The whole turn, in milliseconds.
+    #[serde(default)]
+    pub total_ms: f64,
+    /// The numbered facts the reply cites.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub facts: Vec<Fact>,
+    /// Memory items the turn commits.
+    #[serde(default)]
+    pub memory_updates: usize,
+    /// Vet's verdict.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vet: Option<Verdict>,
+    /// Establish's understanding (the personal/factual decision is its `kind`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub understanding: Option<Understanding>,
+    /// The objectives the reply was written for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub objectives: Option<Objectives>,
 }
 
 impl TurnTrace {
@@ -58,6 +86,15 @@ impl TurnTrace {
             chunk_ids: retrieval.knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
             facts_cited: cited.iter().map(|f| f.number).collect(),
             backend,
+            stages: Vec::new(),
+            retries: 0,
+            retrieval_ms: 0.0,
+            total_ms: 0.0,
+            facts: cited.to_vec(),
+            memory_updates: 0,
+            vet: None,
+            understanding: None,
+            objectives: None,
         }
     }
 }
@@ -164,6 +201,7 @@ pub fn model_request(
         messages: persona_messages(system, history, question),
         temperature: Some(0.7),
         max_tokens: Some(600),
+        json_schema: None,
     };
     (request, facts)
 }

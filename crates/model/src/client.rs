@@ -77,7 +77,7 @@ impl OpenAiChatModel {
     pub fn wire_request(&self, request: &CompletionRequest) -> ChatCompletionRequest {
         let config = self.config();
         let model = if request.model.is_empty() { &config.model } else { &request.model };
-        ChatCompletionRequest {
+        let mut body = ChatCompletionRequest {
             model: model.clone(),
             messages: request.messages.iter().map(ChatMessage::from).collect(),
             temperature: request.temperature.or(config.temperature),
@@ -85,7 +85,11 @@ impl OpenAiChatModel {
             stream: None,
             stream_options: None,
             response_format: None,
+        };
+        if let Some(spec) = &request.json_schema {
+            crate::structured::ask_for_json(&mut body, spec, config.json_schema);
         }
+        body
     }
 
     /// Sends `body` (retrying by the policy) under the time limit and `cancel`; with

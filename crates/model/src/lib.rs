@@ -17,6 +17,7 @@
 //!     messages: vec![ChatMessage::user("Hello!")],
 //!     temperature: Some(0.7),
 //!     max_tokens: None,
+//!     json_schema: None,
 //! };
 //! let completion = model.complete(&request).await?;
 //! println!("{}", completion.text);

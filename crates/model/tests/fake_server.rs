@@ -16,6 +16,7 @@ fn request() -> CompletionRequest {
         messages: vec![ChatMessage::system("You are terse."), ChatMessage::user("Say hi")],
         temperature: Some(0.5),
         max_tokens: Some(32),
+        json_schema: None,
     }
 }
 
@@ -79,6 +80,7 @@ async fn omits_unset_options_and_uses_the_configured_model() {
         messages: vec![ChatMessage::user("x")],
         temperature: None,
         max_tokens: None,
+        json_schema: None,
     };
     let completion = model.complete(&request).await.unwrap();
     assert_eq!(completion.text, "echo: x");

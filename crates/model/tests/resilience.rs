@@ -20,6 +20,7 @@ fn request() -> CompletionRequest {
         messages: vec![ChatMessage::system("You are terse."), ChatMessage::user("Say hi")],
         temperature: None,
         max_tokens: None,
+        json_schema: None,
     }
 }
 
