@@ -1,4 +1,5 @@
-// The app with a model endpoint (the project's fake OpenAI server on 127.0.0.1): a reply comes
+// The app with a model endpoint (the project's fake OpenAI server on 127.0.0.1, scripted for every
+// pipeline stage in fixtures/fake-openai.json): a reply comes
 // from the model; a failing model rolls the turn back — the message shows as failed with
 // Retry / Edit / Discard, nothing of the turn is saved, and the typed text is never lost.
 import { test, before, after } from 'node:test';
@@ -104,6 +105,43 @@ test('closing the page in the middle of a turn leaves the store exactly as it wa
   await page.locator(`[data-id="${okId}/reply"]`).waitFor();
   assert.equal(await page.locator('.message.user', { hasText: 'slow please' }).count(), 0);
   assert.deepEqual(await dumpDatabase(page), before, 'nothing of the interrupted turn was written');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('stage progress is shown, the reply streams in, and Stop rolls the turn back', async () => {
+  const context = await browser.newContext();
+  const url = `${server.url}?endpoint=${encodeURIComponent(fake.baseUrl)}&model=fake-model`;
+  const { page, errors } = await openPage(context, url);
+  await page.locator('.transcript[data-loaded="true"]').waitFor();
+  const ok = await send(page, 'How much faster did businesses with a formal written plan grow?');
+  const okId = await ok.getAttribute('data-id');
+  await page.locator(`[data-id="${okId}/reply"]`).waitFor({ timeout: 15_000 });
+  const before = await dumpDatabase(page);
+  const traces = Object.keys(before.traces);
+  assert.equal(traces.length, 1, 'the committed turn stored its trace');
+
+  // The fake model streams this reply slowly: the stages before Generate are done, the text
+  // arrives piece by piece, and Stop cancels the turn.
+  const stopped = await send(page, 'stop please, this is long');
+  const stoppedId = await stopped.getAttribute('data-id');
+  const progress = page.locator(`[data-progress-for="${stoppedId}"]`);
+  await progress.locator('[data-stage="Generate"][data-state="running"]').waitFor({ timeout: 15_000 });
+  const stages = await progress.locator('[data-stage]').evaluateAll((nodes) =>
+    nodes.map((n) => [n.dataset.stage, n.dataset.state]),
+  );
+  assert.deepEqual(stages.map(([name]) => name), ['Establish', 'Vet', 'Objectives', 'Enrich', 'Generate', 'Validate', 'Ground']);
+  for (const [name, state] of stages.slice(0, 4)) assert.equal(state, 'done', `${name} finished before Generate`);
+  const streaming = page.locator(`[data-streaming-for="${stoppedId}"]`);
+  await streaming.filter({ hasText: 'let me' }).waitFor({ timeout: 10_000 });
+  assert.doesNotMatch(await streaming.innerText(), /properly\./, 'the reply is still streaming');
+  await screenshot(page, 'streaming.png');
+  await progress.getByRole('button', { name: 'Stop' }).click();
+  await page.locator(`[data-id="${stoppedId}"][data-status="failed"]`).waitFor({ timeout: 5_000 });
+  assert.match(await stopped.innerText(), /You stopped this reply/);
+  assert.equal(await page.locator(`[data-id="${stoppedId}/reply"]`).count(), 0, 'no partial reply is kept');
+  assert.equal(await page.locator(`[data-progress-for="${stoppedId}"]`).count(), 0);
+  assert.deepEqual(await dumpDatabase(page), before, 'a stopped turn writes nothing');
   assert.deepEqual(errors, []);
   await context.close();
 });

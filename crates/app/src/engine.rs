@@ -12,18 +12,18 @@ use persona_core::chunk::ChunkConfig;
 use persona_core::embed::HashEmbedder;
 use persona_core::index::IndexConfig;
 use persona_core::knowledge::{KnowledgeBase, MemoryBank, SearchConfig};
-use persona_core::model::{ChatMessage, ChatModel};
-use persona_core::persist::{self, ConversationRecord};
+use persona_core::model::{CancelToken, ChatMessage, ChatModel};
+use persona_core::persist::{self, ConversationRecord, MemoryRecord};
 use persona_core::persona::Persona;
-use persona_core::store::{Store, StoreError};
-use persona_core::turn::{
-    answer_offline, conversation_memories, model_reply, model_request, retrieve, PersonaMemory, RetrievalConfig,
-    TurnTrace,
+use persona_core::pipeline::{
+    Backends, Clock, Event, NoModel, PhaseError, Pipeline, Schedule, Settlement, StageSettings, Turn, TurnOutput,
 };
+use persona_core::store::{Store, StoreError, Table};
+use persona_core::turn::{conversation_memories, PersonaMemory, RetrievalConfig, TurnTrace};
 use persona_idb::IdbStore;
 use persona_model::{EndpointConfig, OpenAiChatModel};
 
-use crate::state::{ChatAction, Stage};
+use crate::state::{ChatAction, TurnProgress};
 
 /// The conversation the demo persona keeps.
 pub const CONVERSATION_ID: &str = "demo-jane";
@@ -32,7 +32,7 @@ pub const CONVERSATION_ID: &str = "demo-jane";
 pub enum Backend {
     /// The built-in offline backend: answers from the retrieved text alone.
     Offline,
-    /// One call to an OpenAI-compatible endpoint per turn.
+    /// An OpenAI-compatible endpoint for every stage of the pipeline.
     Model(OpenAiChatModel),
 }
 
@@ -44,8 +44,8 @@ pub struct Engine {
     pub store: RefCell<Option<Rc<IdbStore>>>,
     /// The stored header of the conversation (its message count moves with each commit).
     pub conversation: RefCell<ConversationRecord>,
-    /// Jane's profile and long-term memories.
-    pub memory: MemoryBank,
+    /// Jane's profile and long-term memories, and what visitors told her about themselves.
+    pub memory: RefCell<MemoryBank>,
     /// Earlier exchanges with this visitor, re-derived from the committed transcript after
     /// every commit and on load (so a rolled-back turn leaves nothing behind).
     pub conversations: RefCell<MemoryBank>,
@@ -53,6 +53,8 @@ pub struct Engine {
     pub backend: Backend,
     /// A problem found while starting (shown to the user; the engine still works).
     pub notice: Option<String>,
+    /// The running turns' cancel switches, by message id (the Stop button fires them).
+    pub cancels: RefCell<std::collections::HashMap<String, CancelToken>>,
 }
 
 impl Engine {
@@ -88,7 +90,8 @@ impl Engine {
             persona,
             knowledge: RefCell::new(knowledge),
             store: RefCell::new(None),
-            memory,
+            memory: RefCell::new(memory),
+            cancels: RefCell::default(),
             conversations: RefCell::new(MemoryBank::new(HashEmbedder::default(), [])),
             retrieval: RetrievalConfig::default(),
             backend,
@@ -122,6 +125,11 @@ impl Engine {
             *self.knowledge.borrow_mut() = knowledge;
         }
         let saved = persist::load_conversation(&*db, CONVERSATION_ID).await?;
+        for (_, value) in db.scan(Table::Memories, &format!("{CONVERSATION_ID}/")).await? {
+            if let Ok(record) = value.decode::<MemoryRecord>("memory") {
+                self.memory.borrow_mut().remember(record.text);
+            }
+        }
         *self.store.borrow_mut() = Some(db);
         Ok(saved.map(|(header, transcript)| {
             *self.conversation.borrow_mut() = header;
@@ -132,7 +140,13 @@ impl Engine {
     /// Makes a turn durable: the user's message and the reply (and, for a new conversation,
     /// the greeting), with the turn's trace, in one transaction. Without a database the turn
     /// commits in memory only (the page said so when the database failed to open).
-    async fn commit(&self, user: Message, reply: Message, trace: &TurnTrace) -> Result<(), StoreError> {
+    async fn commit(
+        &self,
+        user: Message,
+        reply: Message,
+        trace: &TurnTrace,
+        memory_updates: &[String],
+    ) -> Result<(), StoreError> {
         let Some(db) = self.store.borrow().clone() else { return Ok(()) };
         let header = self.conversation.borrow().clone();
         let greeting = Transcript::with_greeting(&self.persona.greeting()).messages.remove(0);
@@ -142,7 +156,13 @@ impl Engine {
         }
         messages.push(&user);
         messages.push(&reply);
-        let (batch, next) = persist::commit_turn(&header, &messages, Some((&user.id, trace)), &[]);
+        // What the visitor told the persona about themselves, kept under this conversation.
+        let memories: Vec<MemoryRecord> = memory_updates
+            .iter()
+            .enumerate()
+            .map(|(n, text)| MemoryRecord { key: format!("{}/{}-{n}", header.id, user.id), text: text.clone() })
+            .collect();
+        let (batch, next) = persist::commit_turn(&header, &messages, Some((&user.id, trace)), &memories);
         db.apply(&batch).await?;
         *self.conversation.borrow_mut() = next;
         Ok(())
@@ -154,6 +174,13 @@ impl Engine {
         conversations.clear();
         for exchange in conversation_memories(transcript, self.persona.name()) {
             conversations.remember(exchange);
+        }
+    }
+
+    /// Stops message `id`'s running turn (it rolls back).
+    pub fn stop(&self, id: &str) {
+        if let Some(cancel) = self.cancels.borrow().get(id) {
+            cancel.cancel();
         }
     }
 
@@ -172,6 +199,44 @@ async fn yield_to_browser() {
     gloo_timers::future::TimeoutFuture::new(0).await;
 }
 
+/// The page's monotonic clock, for stage timings.
+struct PageClock(Option<web_sys::Performance>);
+
+impl Clock for PageClock {
+    fn now_ms(&self) -> f64 {
+        self.0.as_ref().map_or_else(js_sys::Date::now, web_sys::Performance::now)
+    }
+}
+
+/// Runs the pipeline for `turn` through its state machine, reporting progress.
+async fn settle<M: ChatModel>(
+    engine: &Engine,
+    backends: &Backends<'_, M>,
+    turn: &mut Turn,
+    history: &[ChatMessage],
+    cancel: &CancelToken,
+    dispatch: &dyn Fn(ChatAction),
+) -> Result<Settlement, PhaseError> {
+    let knowledge = engine.knowledge.borrow();
+    let own = engine.memory.borrow();
+    let conversations = engine.conversations.borrow();
+    let clock = PageClock(web_sys::window().and_then(|w| w.performance()));
+    let pipeline = Pipeline {
+        persona: &engine.persona,
+        knowledge: &knowledge,
+        memory: PersonaMemory { own: &own, conversations: &conversations },
+        history,
+        retrieval: engine.retrieval.clone(),
+        backends,
+        schedule: Schedule::Concurrent,
+        clock: &clock,
+    };
+    let on_event = |_: &Event<'_>, turn: &Turn| {
+        dispatch(ChatAction::Progress { id: turn.id().to_string(), progress: TurnProgress::of(turn) })
+    };
+    pipeline.run_turn(turn, cancel, &on_event).await
+}
+
 /// Runs one turn for message `id`. `history` is the committed conversation before it.
 pub async fn run_turn(
     engine: Rc<Engine>,
@@ -181,41 +246,47 @@ pub async fn run_turn(
     dispatch: impl Fn(ChatAction),
 ) {
     yield_to_browser().await;
-    dispatch(ChatAction::Progress { id: id.clone(), stage: Stage::Retrieve });
-    let retrieval = {
-        let conversations = engine.conversations.borrow();
-        let memory = PersonaMemory { own: &engine.memory, conversations: &conversations };
-        retrieve(&engine.knowledge.borrow(), &memory, &text, &engine.retrieval)
+    let cancel = CancelToken::new();
+    engine.cancels.borrow_mut().insert(id.clone(), cancel.clone());
+    let mut turn = Turn::new(id.clone(), text.clone());
+    let settled = match &engine.backend {
+        Backend::Offline => {
+            settle(&engine, &Backends::<NoModel>::offline(), &mut turn, &history, &cancel, &dispatch).await
+        }
+        Backend::Model(client) => {
+            let backends = Backends::all(client, |stage| StageSettings::default_for(stage, &client.config().model));
+            settle(&engine, &backends, &mut turn, &history, &cancel, &dispatch).await
+        }
     };
-    let retrieval = match retrieval {
-        Ok(retrieval) => retrieval,
+    engine.cancels.borrow_mut().remove(&id);
+    let output = match settled {
+        Ok(Settlement::Commit(output)) => output,
+        Ok(Settlement::RollBack { failure, .. }) => {
+            // Rollback: nothing of this turn is kept; the message shows as failed, its text kept.
+            web_sys::console::warn_1(&format!("turn {id} rolled back: {}", failure.error).into());
+            dispatch(ChatAction::Core(Action::Fail { id, error: failure.error.to_string() }));
+            return;
+        }
+        Ok(Settlement::Cancelled { .. }) => {
+            dispatch(ChatAction::Core(Action::Fail { id, error: "You stopped this reply.".into() }));
+            return;
+        }
         Err(error) => {
-            dispatch(ChatAction::Core(Action::Fail { id, error: format!("Retrieval failed: {error}") }));
+            dispatch(ChatAction::Core(Action::Fail { id, error: error.to_string() }));
             return;
         }
     };
-    yield_to_browser().await;
-    dispatch(ChatAction::Progress { id: id.clone(), stage: Stage::Answer });
-    yield_to_browser().await;
-    let (reply, trace) = match &engine.backend {
-        Backend::Offline => answer_offline(&engine.persona, &text, &retrieval),
-        Backend::Model(client) => {
-            let (request, facts) = model_request(&engine.persona, &text, &retrieval, &history, &client.config().model);
-            match client.complete(&request).await {
-                Ok(completion) => model_reply(&text, &retrieval, &facts, completion),
-                Err(error) => {
-                    // Rollback: nothing of this turn is kept; the message shows as failed.
-                    dispatch(ChatAction::Core(Action::Fail { id, error: error.to_string() }));
-                    return;
-                }
-            }
-        }
-    };
+    let TurnOutput { reply, trace, memory_updates } = output;
     // Every turn logs what it retrieved (DESIGN.md, bug 1: 0 chunks must be visible).
     web_sys::console::info_1(
         &format!(
-            "turn {id}: {} knowledge chunks, {} memory items retrieved; {:?} question; cited facts {:?}; {}",
-            trace.knowledge_retrieved, trace.memory_retrieved, trace.kind, trace.facts_cited, trace.backend
+            "turn {id}: {} knowledge chunks, {} memory items retrieved; {:?} question; cited facts {:?}; {}; {:.0} ms",
+            trace.knowledge_retrieved,
+            trace.memory_retrieved,
+            trace.kind,
+            trace.facts_cited,
+            trace.backend,
+            trace.total_ms
         )
         .into(),
     );
@@ -229,9 +300,15 @@ pub async fn run_turn(
         status: Status::Sent,
         facts: reply.facts.clone(),
     };
-    if let Err(error) = engine.commit(user, reply_message, &trace).await {
+    if let Err(error) = engine.commit(user, reply_message, &trace, &memory_updates).await {
         dispatch(ChatAction::Core(Action::Fail { id, error: format!("The reply could not be saved: {error}") }));
         return;
+    }
+    {
+        let mut memory = engine.memory.borrow_mut();
+        for update in memory_updates {
+            memory.remember(update);
+        }
     }
     dispatch(ChatAction::Core(Action::Commit { id, reply }));
 }

@@ -5,31 +5,59 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use persona_core::chat::{Action, Transcript};
+use persona_core::pipeline::{Stage, Turn, TurnPhase};
 use yew::Reducible;
 
-/// A pipeline stage as the user sees it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Stage {
-    Retrieve,
-    Answer,
+/// A running turn as the user sees it: which stages are under way and done, and the reply
+/// streamed so far.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TurnProgress {
+    pub active: Vec<Stage>,
+    pub done: Vec<Stage>,
+    pub partial: String,
 }
 
-impl Stage {
-    pub const ALL: [Stage; 2] = [Stage::Retrieve, Stage::Answer];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Stage::Retrieve => "Retrieve",
-            Stage::Answer => "Answer",
+impl TurnProgress {
+    /// The progress of a running turn.
+    pub fn of(turn: &Turn) -> TurnProgress {
+        match turn.phase() {
+            TurnPhase::Running { active, done } => {
+                TurnProgress { active: active.clone(), done: done.clone(), partial: turn.partial_reply().to_string() }
+            }
+            _ => TurnProgress::default(),
         }
+    }
+
+    /// `waiting`, `running` or `done`.
+    pub fn state_of(&self, stage: Stage) -> &'static str {
+        if self.active.contains(&stage) {
+            "running"
+        } else if self.done.contains(&stage) {
+            "done"
+        } else {
+            "waiting"
+        }
+    }
+}
+
+/// A stage's label on screen.
+pub fn label(stage: Stage) -> &'static str {
+    match stage {
+        Stage::Establish => "Establish",
+        Stage::Vet => "Vet",
+        Stage::Objectives => "Objectives",
+        Stage::Enrich => "Enrich",
+        Stage::Generate => "Generate",
+        Stage::Validate => "Validate",
+        Stage::Ground => "Ground",
     }
 }
 
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct ChatState {
     pub transcript: Transcript,
-    /// For each pending message id, the stage now running.
-    pub progress: BTreeMap<String, Stage>,
+    /// For each pending message id, its turn's progress.
+    pub progress: BTreeMap<String, TurnProgress>,
     /// The number of commits so far; effects save when it changes.
     pub commits: u64,
     /// A storage problem to show (the chat keeps working).
@@ -41,8 +69,8 @@ pub struct ChatState {
 pub enum ChatAction {
     /// A core transition.
     Core(Action),
-    /// Message `id`'s turn entered `stage`.
-    Progress { id: String, stage: Stage },
+    /// Message `id`'s turn moved on.
+    Progress { id: String, progress: TurnProgress },
     /// The saved conversation arrived from storage (or `None`: start fresh).
     Loaded(Option<Transcript>),
     /// Storage reported a problem.
@@ -74,11 +102,11 @@ impl Reducible for ChatState {
                     next.commits += 1;
                 }
             }
-            ChatAction::Progress { id, stage } => {
-                if next.transcript.get(&id).is_none() {
+            ChatAction::Progress { id, progress } => {
+                if next.transcript.get(&id).is_none_or(|m| m.status != persona_core::chat::Status::Pending) {
                     return self;
                 }
-                next.progress.insert(id, stage);
+                next.progress.insert(id, progress);
             }
             ChatAction::Loaded(saved) => {
                 if let Some(saved) = saved {
@@ -110,8 +138,12 @@ mod tests {
     fn progress_then_commit_clears_progress_and_counts_the_commit() {
         let mut state = Rc::new(ChatState::default());
         state = reduce(state, ChatAction::Core(Action::Send { id: "m1".into(), text: "hi".into() }));
-        state = reduce(state, ChatAction::Progress { id: "m1".into(), stage: Stage::Answer });
-        assert_eq!(state.progress.get("m1"), Some(&Stage::Answer));
+        let progress = TurnProgress { active: vec![Stage::Generate], done: vec![Stage::Vet], partial: "Hel".into() };
+        state = reduce(state, ChatAction::Progress { id: "m1".into(), progress: progress.clone() });
+        assert_eq!(state.progress.get("m1"), Some(&progress));
+        assert_eq!(progress.state_of(Stage::Generate), "running");
+        assert_eq!(progress.state_of(Stage::Vet), "done");
+        assert_eq!(progress.state_of(Stage::Ground), "waiting");
         state = reduce(
             state,
             ChatAction::Core(Action::Commit { id: "m1".into(), reply: Reply { text: "hello".into(), facts: vec![] } }),
@@ -133,7 +165,7 @@ mod tests {
             ChatAction::Core(Action::Commit { id: "m1".into(), reply: Reply { text: "late".into(), facts: vec![] } }),
         );
         assert!(Rc::ptr_eq(&before, &after));
-        let after = reduce(after, ChatAction::Progress { id: "m1".into(), stage: Stage::Retrieve });
+        let after = reduce(after, ChatAction::Progress { id: "m1".into(), progress: TurnProgress::default() });
         assert!(after.progress.is_empty());
     }
 

@@ -138,7 +138,9 @@ mod tests {
             .put_json(Table::Articles, "pricing", &serde_json::json!({"id": "pricing", "title": "Pricing"}))
             .put_json(Table::Messages, "c1/00000000", &serde_json::json!({"text": "Hi — café ✓"}))
             .put(Table::IndexSegments, "vector/base", Value::Bytes((0..=255).collect()))
-            .put_json(Table::Settings, "theme", &"dark");
+            .put_json(Table::Settings, "theme", &"dark")
+            // Stage timings are f64s with long decimal expansions; they must come back exactly.
+            .put_json(Table::Traces, "c1/m1", &serde_json::json!({"start_ms": 1.3999999985098839, "total_ms": 60.100000001490116}));
         block_on(store.apply(&batch)).unwrap();
         store
     }

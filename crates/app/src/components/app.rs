@@ -114,6 +114,10 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |id: String| state.dispatch(ChatAction::Core(Action::Edit { id })))
     };
+    let on_stop = {
+        let engine = engine.clone();
+        Callback::from(move |id: String| engine.stop(&id))
+    };
     let on_discard = {
         let state = state.clone();
         Callback::from(move |id: String| state.dispatch(ChatAction::Core(Action::Discard { id })))
@@ -204,7 +208,8 @@ pub fn app() -> Html {
                             key={m.id.clone()}
                             message={m.clone()}
                             persona_name={persona.name().to_string()}
-                            stage={state.progress.get(&m.id).copied()}
+                            progress={state.progress.get(&m.id).cloned()}
+                            on_stop={on_stop.clone()}
                             on_retry={on_retry.clone()}
                             on_edit={on_edit.clone()}
                             on_discard={on_discard.clone()}

@@ -1,15 +1,18 @@
 use persona_core::chat::{Message, Role, Status};
 use yew::prelude::*;
 
-use crate::state::Stage;
+use persona_core::pipeline::Stage;
+
+use crate::state::{label, TurnProgress};
 use crate::text::citation_parts;
 
 #[derive(Properties, PartialEq)]
 pub struct MessageProps {
     pub message: Message,
     pub persona_name: String,
-    /// The running stage, while this message's turn is in flight.
-    pub stage: Option<Stage>,
+    /// The turn's progress, while it is in flight.
+    pub progress: Option<TurnProgress>,
+    pub on_stop: Callback<String>,
     pub on_retry: Callback<String>,
     pub on_edit: Callback<String>,
     pub on_discard: Callback<String>,
@@ -80,17 +83,16 @@ pub fn message_view(props: &MessageProps) -> Html {
             if m.status == Status::Pending {
                 <li class="message assistant progress" data-progress-for={m.id.clone()} aria-label="Reply in progress">
                     <div class="author">{ props.persona_name.clone() }</div>
-                    <ol class="stages">
+                    <ol class="stages" aria-label="Stages">
                         { for Stage::ALL.iter().map(|stage| {
-                            let state = match props.stage {
-                                None => "waiting",
-                                Some(current) if current == *stage => "running",
-                                Some(current) if Stage::ALL.iter().position(|s| s == stage) < Stage::ALL.iter().position(|s| *s == current) => "done",
-                                Some(_) => "waiting",
-                            };
-                            html! { <li class={classes!("stage", state)} data-stage={stage.label()}>{ stage.label() }</li> }
+                            let state = props.progress.as_ref().map_or("waiting", |p| p.state_of(*stage));
+                            html! { <li class={classes!("stage", state)} data-stage={label(*stage)} data-state={state}>{ label(*stage) }</li> }
                         }) }
                     </ol>
+                    <div class="body streaming" data-streaming-for={m.id.clone()}>
+                        { render_text(props.progress.as_ref().map_or("", |p| p.partial.as_str()), &format!("{}-draft", m.id)) }
+                    </div>
+                    <div class="actions">{ button("Stop", &props.on_stop) }</div>
                 </li>
             }
         </>
