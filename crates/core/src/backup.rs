@@ -140,7 +140,11 @@ mod tests {
             .put(Table::IndexSegments, "vector/base", Value::Bytes((0..=255).collect()))
             .put_json(Table::Settings, "theme", &"dark")
             // Stage timings are f64s with long decimal expansions; they must come back exactly.
-            .put_json(Table::Traces, "c1/m1", &serde_json::json!({"start_ms": 1.3999999985098839, "total_ms": 60.100000001490116}));
+            .put_json(
+                Table::Traces,
+                "c1/m1",
+                &serde_json::json!({"start_ms": 1.3999999985098839, "total_ms": 60.100000001490116}),
+            );
         block_on(store.apply(&batch)).unwrap();
         store
     }

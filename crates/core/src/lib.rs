@@ -9,6 +9,7 @@
 //! - [`persona`]: the persona profile, read from a Character Card V2 JSON.
 //! - [`chunk`]: Markdown/plain text → chunks with heading path, offsets and a content-hash id.
 //! - [`facts`]: a chunk → numbered, atomic facts (what grounding rebuilds answers from).
+//! - [`grounding`]: deterministic checks on replies: citations, figures, invented experience, leaks.
 //! - [`embed`]: the [`embed::Embedder`] trait and the built-in offline hashing embedder.
 //! - [`index`]: the HNSW vector index on `instant-distance`.
 //! - [`lexicon`]: synonym groups for query expansion.
@@ -30,6 +31,7 @@ pub mod chat;
 pub mod chunk;
 pub mod embed;
 pub mod facts;
+pub mod grounding;
 pub mod index;
 pub mod knowledge;
 pub mod lexicon;

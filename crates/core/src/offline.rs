@@ -24,6 +24,8 @@ pub enum QuestionKind {
     /// About the content.
     #[default]
     Factual,
+    /// Both: only the factual part is grounded.
+    Mixed,
 }
 
 const SOCIAL: &[&str] = &[
@@ -42,53 +44,144 @@ const SOCIAL: &[&str] = &[
     "okay",
 ];
 
-/// Decides whether a message is social, personal or factual, by rules.
+/// Phrases that make a clause about the persona herself.
+const PERSONAL: &[&str] = &[
+    " you personally ",
+    " have you ",
+    " did you ",
+    " do you ",
+    " were you ",
+    " are you ",
+    " your own ",
+    " yourself ",
+    " your business ",
+    " your café ",
+    " your cafe ",
+    " your bakery ",
+    " your shop ",
+    " your team ",
+    " your staff ",
+    " your customers ",
+    " about you ",
+    " your life ",
+    " your story ",
+    " your experience ",
+    " you ever ",
+    " who are you ",
+    " your favourite ",
+    " your favorite ",
+    " you like ",
+    " you love ",
+    " you feel ",
+    " you think ",
+    " you believe ",
+    " your first ",
+    " was your ",
+    " is your ",
+    " were your ",
+    " your view ",
+    " your opinion ",
+    " would you ",
+    " how did you ",
+    " you had ",
+    " you've ",
+];
+
+/// Openings that use "you" generically ("how do you calculate a markup?" asks a fact).
+const GENERIC_YOU: &[&str] = &[
+    " how do you ",
+    " how should you ",
+    " how can you ",
+    " what do you need ",
+    " what do you do when ",
+    " what do you do if ",
+    " when should you ",
+    " should you ",
+    " do you need ",
+    " do you have to ",
+    " can you deduct ",
+];
+
+/// Words after a generic-sounding opening that make it personal after all.
+const PERSONAL_AFTER_GENERIC: &[&str] =
+    &[" you feel ", " you like ", " you personally ", " you yourself ", " your own "];
+
+/// Words that ask for information.
+const ASKING: &[&str] = &[
+    "what",
+    "how",
+    "why",
+    "when",
+    "where",
+    "which",
+    "who",
+    "should",
+    "can",
+    "could",
+    "is",
+    "are",
+    "does",
+    "do",
+    "tell",
+    "explain",
+    "give",
+    "list",
+    "describe",
+    "summarise",
+    "summarize",
+    "compare",
+    "any",
+];
+
+/// Whether a clause is about the persona herself.
+fn personal_clause(text: &str) -> bool {
+    let generic =
+        GENERIC_YOU.iter().any(|g| text.contains(g)) && !PERSONAL_AFTER_GENERIC.iter().any(|p| text.contains(p));
+    !generic && PERSONAL.iter().any(|p| text.contains(p))
+}
+
+/// Whether a clause asks about the content: an asking word and at least two content words.
+fn factual_clause(clause_words: &[String]) -> bool {
+    let content = clause_words.iter().filter(|w| !crate::text::is_stopword(w) && w.len() > 2).count();
+    content >= 2 && clause_words.iter().any(|w| ASKING.contains(&w.as_str()))
+}
+
+/// Decides whether a message is social, personal, factual or mixed, by rules: each clause
+/// (sentences, split again at "and" / "but" / "also") is personal when it asks about the
+/// persona, factual when it asks about anything else with some content; a message with both
+/// is mixed.
 pub fn classify(message: &str) -> QuestionKind {
     let words = words(message);
     if !words.is_empty() && words.len() <= 4 && words.iter().any(|w| SOCIAL.contains(&w.as_str())) {
         return QuestionKind::Social;
     }
-    let text = format!(" {} ", words.join(" "));
-    const PERSONAL: &[&str] = &[
-        " you personally ",
-        " have you ",
-        " did you ",
-        " do you ",
-        " were you ",
-        " are you ",
-        " your own ",
-        " yourself ",
-        " your business ",
-        " your café ",
-        " your cafe ",
-        " your bakery ",
-        " your shop ",
-        " your team ",
-        " your staff ",
-        " about you ",
-        " your life ",
-        " your story ",
-        " your experience ",
-        " you ever ",
-        " who are you ",
-        " your favourite ",
-        " your favorite ",
-        " you like ",
-        " you feel ",
-        " you think ",
-        " your first ",
-        " was your ",
-        " is your ",
-        " were your ",
-        " your view ",
-        " your opinion ",
-        " would you ",
-        " how did you ",
-    ];
-    if PERSONAL.iter().any(|p| text.contains(p)) {
-        return QuestionKind::Personal;
+    let (mut personal, mut factual) = (false, false);
+    for sentence in crate::text::sentences(message) {
+        let sentence_words = crate::text::words(sentence);
+        let mut clause: Vec<String> = Vec::new();
+        let mut clauses: Vec<Vec<String>> = Vec::new();
+        for word in sentence_words {
+            if matches!(word.as_str(), "and" | "but" | "also" | "plus") && clause.len() >= 3 {
+                clauses.push(std::mem::take(&mut clause));
+            } else {
+                clause.push(word);
+            }
+        }
+        clauses.push(clause);
+        for clause in clauses.iter().filter(|c| !c.is_empty()) {
+            let text = format!(" {} ", clause.join(" "));
+            if personal_clause(&text) {
+                personal = true;
+            } else if factual_clause(clause) {
+                factual = true;
+            }
+        }
     }
-    QuestionKind::Factual
+    match (personal, factual) {
+        (true, true) => QuestionKind::Mixed,
+        (true, false) => QuestionKind::Personal,
+        _ => QuestionKind::Factual,
+    }
 }
 
 /// Words of a personal question that say nothing about its topic.
@@ -114,6 +207,7 @@ pub fn answer(
         QuestionKind::Social => social_reply(persona, question),
         QuestionKind::Personal => personal_reply(persona, question, memories),
         QuestionKind::Factual => factual_reply(persona, question, knowledge),
+        QuestionKind::Mixed => mixed_reply(persona, question, knowledge, memories),
     };
     (kind, reply)
 }
@@ -135,7 +229,7 @@ fn social_reply(persona: &Persona, question: &str) -> Reply {
     Reply { text, facts: Vec::new() }
 }
 
-fn personal_reply(persona: &Persona, question: &str, memories: &[(String, f32)]) -> Reply {
+pub(crate) fn personal_reply(persona: &Persona, question: &str, memories: &[(String, f32)]) -> Reply {
     // "you", "your" and the like are not content; a memory must share a real topic word.
     let question_terms: Vec<String> =
         terms(question).into_iter().filter(|t| !PERSONAL_WORDS.contains(&t.as_str())).collect();
@@ -153,6 +247,18 @@ fn personal_reply(persona: &Persona, question: &str, memories: &[(String, f32)])
             .to_string(),
     };
     Reply { text, facts: Vec::new() }
+}
+
+/// A mixed question: the persona's own side from her memories, then the facts.
+pub(crate) fn mixed_reply(
+    persona: &Persona,
+    question: &str,
+    knowledge: &[Retrieved],
+    memories: &[(String, f32)],
+) -> Reply {
+    let personal = personal_reply(persona, question, memories);
+    let factual = factual_reply(persona, question, knowledge);
+    Reply { text: format!("{}\n\n{}", factual.text, personal.text), facts: factual.facts }
 }
 
 pub(crate) fn factual_reply(persona: &Persona, question: &str, knowledge: &[Retrieved]) -> Reply {

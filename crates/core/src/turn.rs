@@ -74,6 +74,9 @@ pub struct TurnTrace {
     /// The objectives the reply was written for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub objectives: Option<Objectives>,
+    /// What the output guard did (a leaked instruction replaced), if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guard: Option<String>,
 }
 
 impl TurnTrace {
@@ -95,6 +98,7 @@ impl TurnTrace {
             vet: None,
             understanding: None,
             objectives: None,
+            guard: None,
         }
     }
 }

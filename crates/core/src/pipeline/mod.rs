@@ -28,7 +28,7 @@ mod machine;
 pub mod stages;
 pub mod trace;
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -41,10 +41,12 @@ pub use trace::{critical_path_calls, StageOutcome, StageRecord};
 use crate::chat::Reply;
 use crate::embed::Embedder;
 use crate::facts::{number_facts, Fact};
+use crate::grounding::{leaks_instructions, strip_unsupported_claims};
 use crate::knowledge::KnowledgeBase;
 use crate::model::{CancelToken, ChatMessage, ChatModel, Completion, CompletionRequest, ModelError};
 use crate::offline::{self, QuestionKind};
 use crate::persona::Persona;
+use crate::prompt::hidden_instructions;
 use crate::structured::complete_json;
 use crate::turn::{retrieve, PersonaMemory, Retrieval, RetrievalConfig, TurnTrace};
 
@@ -227,6 +229,8 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Pipeline<'_, E, Me, M> {
             retrieval: RefCell::default(),
             retrieval_ms: RefCell::default(),
             prepared: RefCell::default(),
+            retries: Cell::new(0),
+            guard: RefCell::default(),
         };
         let result = match cancel.run(run.stages()).await {
             Ok(result) => result,
@@ -379,6 +383,10 @@ struct Run<'r, 'a, E: Embedder, Me: Embedder, M: ChatModel> {
     retrieval_ms: RefCell<f64>,
     /// Establish's, Vet's and Objectives' first answers, for the trace.
     prepared: RefCell<Option<(Understanding, Verdict, Objectives)>>,
+    /// Retries used so far: Validate's and Ground's together, at most [`MAX_RETRIES`].
+    retries: Cell<u32>,
+    /// What the output guard did, if anything.
+    guard: RefCell<Option<String>>,
 }
 
 /// What the first group of stages produced.
@@ -425,9 +433,11 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
             return Ok((reply, Vec::new()));
         }
         let facts = number_facts(prepared.retrieval.knowledge.iter().map(|r| &r.chunk));
+        // What the persona may claim to have lived: her profile and the memories retrieved.
+        let mut known = self.persona().self_knowledge();
+        known.extend(prepared.retrieval.memories.iter().map(|(memory, _)| memory.clone()));
         let mut objectives = prepared.objectives.clone();
         let mut feedback: Option<String> = None;
-        let mut retries = 0;
         loop {
             let packet = Packet {
                 persona: self.persona(),
@@ -438,11 +448,12 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
                 enrichment: &prepared.enrichment,
                 retrieval: &prepared.retrieval,
                 facts: &facts,
+                known: &known,
                 feedback: feedback.as_deref(),
             };
             let round = self.round(&packet).await?;
             let verdict = round.judgement.verdict;
-            if verdict == JudgementVerdict::Pass || retries >= MAX_RETRIES {
+            if verdict == JudgementVerdict::Pass || !self.take_retry() {
                 let grounded = match round.grounded {
                     Some(grounded) => grounded?,
                     None => self.ground(&packet, &round.draft).await?,
@@ -450,9 +461,9 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
                 if verdict != JudgementVerdict::Pass {
                     self.note_last(Stage::Validate, "retry cap reached: the last draft went on to Ground");
                 }
-                return Ok((grounded.0, prepared.enrichment.remember.clone()));
+                let reply = self.guard(grounded.0);
+                return Ok((reply, prepared.enrichment.remember.clone()));
             }
-            retries += 1;
             if let Some(Ok((_, index))) = &round.grounded {
                 self.recorder.set(*index, StageOutcome::Discarded, None);
             }
@@ -555,13 +566,15 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
 
     async fn establish(&self) -> Result<Understanding, TurnError> {
         let persona = self.persona();
-        let (understanding, _) = self
+        let (mut understanding, _) = self
             .backstage(
                 Stage::Establish,
                 || establish_prompt(persona, self.message, self.history()),
                 || establish_offline(self.message, self.history()),
             )
             .await?;
+        // The rules' view and the model's: where they disagree, ground what either calls factual.
+        understanding.kind = combine_kinds(offline::classify(self.message), understanding.kind);
         Ok(understanding)
     }
 
@@ -640,7 +653,7 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
 
     /// Deterministic checks first; the model judges only a draft that passes them.
     async fn validate(&self, packet: &Packet<'_>, draft: &Reply) -> Result<Judgement, TurnError> {
-        if let Some(feedback) = validate_checks(&draft.text, packet.facts, packet.understanding.kind) {
+        if let Some(feedback) = validate_checks(&draft.text, packet.facts, packet.understanding.kind, packet.known) {
             let index = self.recorder.begin(Stage::Validate, "offline");
             self.recorder.finish(index, CallInfo::default(), StageOutcome::Ok, feedback.clone());
             return Ok(Judgement { verdict: JudgementVerdict::RetryGenerate, feedback });
@@ -654,42 +667,86 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
         Ok(judgement)
     }
 
-    /// Personal and social replies are kept; factual ones are rebuilt from the numbered facts
-    /// (by the model when Ground has one, checked, with the extractive answer as fallback).
+    /// Takes one retry from the turn's budget; false when it is spent.
+    fn take_retry(&self) -> bool {
+        let used = self.retries.get();
+        if used < MAX_RETRIES {
+            self.retries.set(used + 1);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The output guard: a reply that repeats the persona's hidden instructions is replaced by
+    /// the in-character deflection.
+    fn guard(&self, reply: Reply) -> Reply {
+        if leaks_instructions(&reply.text, &hidden_instructions(self.persona())) {
+            *self.guard.borrow_mut() = Some("the reply repeated hidden instructions; replaced by a deflection".into());
+            return deflection(self.persona());
+        }
+        reply
+    }
+
+    /// Personal and social replies are kept, less any experience the persona does not have;
+    /// factual ones are rebuilt from the numbered facts (by the model when Ground has one,
+    /// checked, retried with the failure as feedback while the turn has retries, else the
+    /// extractive answer); mixed ones keep the personal part and rebuild the factual part.
     async fn ground(&self, packet: &Packet<'_>, draft: &Reply) -> Result<(Reply, usize), TurnError> {
         let kind = packet.understanding.kind;
-        if kind != QuestionKind::Factual {
+        let retrieval = packet.retrieval;
+        if matches!(kind, QuestionKind::Personal | QuestionKind::Social) {
             let index = self.recorder.begin(Stage::Ground, "offline");
-            let reason = format!("{kind:?} message: the persona's reply is kept").to_lowercase();
-            self.recorder.finish(index, CallInfo::default(), StageOutcome::Skipped { reason }, String::new());
-            return Ok((draft.clone(), index));
+            let (text, removed) = strip_unsupported_claims(&draft.text, packet.known);
+            if removed.is_empty() {
+                let reason = format!("{kind:?} message: the persona's reply is kept").to_lowercase();
+                self.recorder.finish(index, CallInfo::default(), StageOutcome::Skipped { reason }, String::new());
+                return Ok((draft.clone(), index));
+            }
+            let reply = if text.trim().is_empty() {
+                offline::personal_reply(self.persona(), self.message, &retrieval.memories)
+            } else {
+                Reply { facts: cited_facts(&text, packet.facts), text }
+            };
+            let note = format!("removed unsupported experience: {}", removed.join(" | "));
+            self.recorder.finish(index, CallInfo::default(), StageOutcome::Ok, note);
+            return Ok((reply, index));
         }
-        let extractive = || offline::factual_reply(self.persona(), self.message, &packet.retrieval.knowledge);
+        let fallback = || match kind {
+            QuestionKind::Mixed => {
+                offline::mixed_reply(self.persona(), self.message, &retrieval.knowledge, &retrieval.memories)
+            }
+            _ => offline::factual_reply(self.persona(), self.message, &retrieval.knowledge),
+        };
         if packet.facts.is_empty() || self.pipeline.backends.get(Stage::Ground).is_none() {
             let index = self.recorder.begin(Stage::Ground, "offline");
             let note = if packet.facts.is_empty() { "no facts retrieved: nothing to ground on" } else { "" };
-            let reply = extractive();
+            let reply = fallback();
             self.recorder.finish(index, CallInfo::default(), StageOutcome::Ok, note.to_string());
             return Ok((reply, index));
         }
         let persona = self.persona();
-        let (answer, index) = self
-            .backstage::<GroundAnswer>(
-                Stage::Ground,
-                || ground_prompt(persona, self.message, &draft.text, packet.facts),
-                || unreachable!(),
-            )
-            .await?;
-        match validate_checks(&answer.reply, packet.facts, QuestionKind::Factual) {
-            None => Ok((Reply { facts: cited_facts(&answer.reply, packet.facts), text: answer.reply }, index)),
-            Some(problem) => {
-                self.recorder.set(
-                    index,
-                    StageOutcome::Ok,
-                    Some(format!("fell back to the extractive answer: {problem}")),
-                );
-                Ok((extractive(), index))
+        let mixed = kind == QuestionKind::Mixed;
+        let mut feedback: Option<String> = None;
+        loop {
+            let (answer, index) = self
+                .backstage::<GroundAnswer>(
+                    Stage::Ground,
+                    || ground_prompt(persona, self.message, &draft.text, packet.facts, mixed, feedback.as_deref()),
+                    || unreachable!(),
+                )
+                .await?;
+            let Some(problem) = validate_checks(&answer.reply, packet.facts, kind, packet.known) else {
+                return Ok((Reply { facts: cited_facts(&answer.reply, packet.facts), text: answer.reply }, index));
+            };
+            if self.take_retry() {
+                self.recorder.set(index, StageOutcome::Ok, Some(format!("failed a check, retried: {problem}")));
+                feedback = Some(problem);
+                continue;
             }
+            let note = format!("fell back to the extractive answer: {problem}");
+            self.recorder.set(index, StageOutcome::Ok, Some(note));
+            return Ok((fallback(), index));
         }
     }
 
@@ -709,7 +766,7 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
             }
             None => "mixed".to_string(),
         };
-        let retries = stages.iter().filter(|r| r.stage == Stage::Generate).count().saturating_sub(1) as u32;
+        let retries = self.retries.get();
         let (understanding, vet, objectives) = match self.prepared.borrow().clone() {
             Some((understanding, vet, objectives)) => (Some(understanding), Some(vet), Some(objectives)),
             None => (None, None, None),
@@ -730,6 +787,7 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
             vet,
             understanding,
             objectives,
+            guard: self.guard.borrow().clone(),
         }
     }
 }

@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 use crate::chat::Reply;
 use crate::facts::Fact;
+use crate::grounding::{check_reply, FigureCheck};
+pub use crate::grounding::{citations, figures};
 use crate::model::{ChatMessage, JsonSchemaSpec};
 use crate::offline::{classify, QuestionKind};
 use crate::persona::Persona;
@@ -171,6 +173,8 @@ pub struct Packet<'a> {
     pub enrichment: &'a Enrichment,
     pub retrieval: &'a Retrieval,
     pub facts: &'a [Fact],
+    /// What the persona may claim to have lived: her profile and the memories retrieved.
+    pub known: &'a [String],
     /// Validate's feedback on the previous draft, on a retry.
     pub feedback: Option<&'a str>,
 }
@@ -461,86 +465,31 @@ pub fn enrich_offline(persona: &Persona, message: &str, retrieval: &Retrieval) -
     Enrichment { notes, traits, remember }
 }
 
-/// Validate's deterministic checks, run before (and without) any model: the reply is not
-/// empty, every `[n]` names a fact in the packet, and every number in a factual reply appears
-/// in a fact it cites. `Some(feedback)` when a check fails.
-pub fn validate_checks(reply: &str, facts: &[Fact], kind: QuestionKind) -> Option<String> {
-    if reply.trim().is_empty() {
-        return Some("The reply is empty. Answer the visitor's message.".into());
-    }
-    let cited = citations(reply);
-    if let Some(missing) = cited.iter().find(|n| !facts.iter().any(|f| f.number == **n)) {
-        return Some(format!(
-            "The reply cites [{missing}], but there is no fact [{missing}]. Cite only the numbered facts given."
-        ));
-    }
-    if kind == QuestionKind::Factual {
-        let cited_text: String = facts.iter().filter(|f| cited.contains(&f.number)).map(|f| f.text.as_str()).collect();
-        for figure in figures(reply) {
-            if !figures(&cited_text).contains(&figure) {
-                return Some(format!(
-                    "The figure {figure} is not in any fact the reply cites. Use only figures from the cited facts."
-                ));
-            }
-        }
-    }
-    None
+/// Validate's deterministic checks, run before (and without) any model: see
+/// [`crate::grounding::check_reply`]. `known` is what the persona's profile and memories hold.
+pub fn validate_checks(reply: &str, facts: &[Fact], kind: QuestionKind, known: &[String]) -> Option<String> {
+    check_reply(reply, facts, kind_check(kind), known)
 }
 
-/// The `[n]` citations in `text`, in order of first appearance.
-pub fn citations(text: &str) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut rest = text;
-    while let Some(open) = rest.find('[') {
-        rest = &rest[open + 1..];
-        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-        if !digits.is_empty() && rest[digits.len()..].starts_with(']') {
-            if let Ok(n) = digits.parse() {
-                if !out.contains(&n) {
-                    out.push(n);
-                }
-            }
-        }
+/// The personal/factual decision from the rules' classification and the model's: agreement
+/// stands; social gives way to the other; personal against factual (or anything against mixed)
+/// is mixed, so the factual part is grounded and the personal part kept.
+pub fn combine_kinds(rules: QuestionKind, model: QuestionKind) -> QuestionKind {
+    use QuestionKind::*;
+    match (rules, model) {
+        (a, b) if a == b => a,
+        (Social, other) | (other, Social) => other,
+        _ => Mixed,
     }
-    out
 }
 
-/// The figures in `text` (numbers, with a `%` when one follows), citations and list numbers
-/// excluded.
-pub fn figures(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let chars: Vec<char> = text.chars().collect();
-    let mut i = 0;
-    while i < chars.len() {
-        if chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric()) {
-            let start = i;
-            while i < chars.len()
-                && (chars[i].is_ascii_digit() || (chars[i] == '.' || chars[i] == ',') && next_is_digit(&chars, i))
-            {
-                i += 1;
-            }
-            let cited = start > 0 && chars[start - 1] == '[' && chars.get(i) == Some(&']');
-            let list_number = (start == 0 || chars[start - 1] == '\n') && chars.get(i) == Some(&'.');
-            if !cited && !list_number {
-                let mut figure: String = chars[start..i].iter().filter(|c| **c != ',').collect();
-                if chars.get(i) == Some(&'%') || text_after(&chars, i).starts_with(" percent") {
-                    figure.push('%');
-                }
-                out.push(figure);
-            }
-        } else {
-            i += 1;
-        }
+/// Which figure check a kind of message gets.
+pub fn kind_check(kind: QuestionKind) -> FigureCheck {
+    match kind {
+        QuestionKind::Factual => FigureCheck::All,
+        QuestionKind::Mixed => FigureCheck::Impersonal,
+        QuestionKind::Personal | QuestionKind::Social => FigureCheck::None,
     }
-    out
-}
-
-fn next_is_digit(chars: &[char], i: usize) -> bool {
-    chars.get(i + 1).is_some_and(char::is_ascii_digit)
-}
-
-fn text_after(chars: &[char], i: usize) -> String {
-    chars[i..chars.len().min(i + 8)].iter().collect()
 }
 
 /// `text` cut to `max` characters with an ellipsis.
@@ -611,11 +560,11 @@ pub fn establish_prompt(persona: &Persona, message: &str, history: &[ChatMessage
     let job = "Turn the visitor's raw message into a structured understanding: the intent (ask, request, share, \
                greet, thank or other), the topic in a few words, the kind (personal when it is about the persona's \
                own life, experience or opinions; factual when it is about the subject matter of the articles; \
-               social for greetings and thanks), and what in earlier turns it refers to, if anything.";
+               mixed when it asks both; social for greetings and thanks), and what in earlier turns it refers to, if anything.";
     let schema = object_schema(json!({
         "intent": {"type": "string"},
         "topic": {"type": "string"},
-        "kind": {"type": "string", "enum": ["social", "personal", "factual"]},
+        "kind": {"type": "string", "enum": ["social", "personal", "factual", "mixed"]},
         "references": strings(),
     }));
     structured(backstage(Stage::Establish, persona, job), message_block(message, history), "understanding", schema)
@@ -728,11 +677,29 @@ pub fn validate_prompt(packet: &Packet<'_>, draft: &str) -> StagePrompt {
     structured(backstage(Stage::Validate, packet.persona, job), user, "judgement", schema)
 }
 
-pub fn ground_prompt(persona: &Persona, question: &str, draft: &str, facts: &[Fact]) -> StagePrompt {
-    let job = "Rewrite the answer to the visitor's question using only the numbered facts below, citing each \
-               fact you use as [n]. Answer exactly what the question asks (pick the fact that matches it, not a \
-               neighbouring figure). Keep the persona's tone from the draft, but none of its claims that the \
-               facts do not support, and no personal experience. List the numbers you cited.";
+pub fn ground_prompt(
+    persona: &Persona,
+    question: &str,
+    draft: &str,
+    facts: &[Fact],
+    mixed: bool,
+    feedback: Option<&str>,
+) -> StagePrompt {
+    let mut job = String::from(
+        "Rewrite the answer to the visitor's question using only the numbered facts below, citing each fact you \
+         use as [n]. Answer exactly what the question asks (pick the fact that matches it, not a neighbouring \
+         figure). Keep the persona's tone from the draft, but none of its claims that the facts do not support, \
+         and no personal experience. List the numbers you cited.",
+    );
+    if mixed {
+        job.push_str(
+            " The question is partly personal: keep the draft's sentences about the persona's own life as they \
+             are, and rebuild only the factual part from the facts.",
+        );
+    }
+    if let Some(feedback) = feedback {
+        job.push_str(&format!(" Your previous rewrite failed a check: {feedback}"));
+    }
     let mut user = String::from("Numbered facts:\n");
     push_facts(&mut user, facts);
     user.push_str(&format!(
@@ -741,7 +708,7 @@ pub fn ground_prompt(persona: &Persona, question: &str, draft: &str, facts: &[Fa
     ));
     let schema =
         object_schema(json!({"reply": {"type": "string"}, "cited": {"type": "array", "items": {"type": "integer"}}}));
-    structured(backstage(Stage::Ground, persona, job), user, "grounded_answer", schema)
+    structured(backstage(Stage::Ground, persona, &job), user, "grounded_answer", schema)
 }
 
 fn push_facts(out: &mut String, facts: &[Fact]) {

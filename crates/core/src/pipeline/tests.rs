@@ -292,16 +292,70 @@ fn rule_flagged_messages_are_deflected_without_a_model_call_for_vet_or_generate(
 }
 
 #[test]
-fn ground_output_that_fails_the_number_check_falls_back_to_the_extractive_answer() {
+fn ground_output_that_fails_a_check_is_retried_with_the_failure_as_feedback() {
     let world = world();
     let wrong = r#"{"reply":"They grew 12% faster [1].","cited":[1]}"#;
     let model = Scripted::default().script("ground", [Ok(wrong.into())]);
     let (result, _) = run(&world, &all_on(&model), QUESTION, &CancelToken::new());
     let output = result.unwrap();
+    let grounds = model.calls("ground");
+    assert_eq!(grounds.len(), 2);
+    assert!(grounds[1].messages[0].content.contains("failed a check: The figure 12%"), "the retry says why");
+    assert_eq!(output.reply.text, "Firms with a formal written plan grew 30% faster [1].");
+    assert_eq!(output.trace.retries, 1);
+}
+
+#[test]
+fn ground_output_that_keeps_failing_falls_back_to_the_extractive_answer() {
+    let world = world();
+    let invented =
+        r#"{"reply":"They grew 30% faster [1]. I've been applying this in my own business for years.","cited":[1]}"#;
+    let model = Scripted::default().script("ground", (0..5).map(|_| Ok(invented.to_string())));
+    let (result, _) = run(&world, &all_on(&model), QUESTION, &CancelToken::new());
+    let output = result.unwrap();
+    assert_eq!(model.calls("ground").len(), 1 + MAX_RETRIES as usize, "retries stop at the turn's cap");
     assert!(output.reply.text.contains("30% faster. [1]"), "{}", output.reply.text);
-    assert!(!output.reply.text.contains("12%"));
+    assert!(!output.reply.text.contains("for years"), "the invented experience is gone");
     let ground = output.trace.stages.iter().rev().find(|r| r.stage == Stage::Ground).unwrap();
     assert!(ground.note.contains("fell back"), "{ground:?}");
+}
+
+#[test]
+fn a_personal_reply_is_kept_but_loses_experience_the_persona_does_not_have() {
+    let world = world();
+    let establish = r#"{"intent":"ask","topic":"payment","kind":"personal","references":[]}"#;
+    let draft = "Oh yes. I once waited ninety days to be paid. I've also run a marathon in every city in Europe.";
+    let model = Scripted::default()
+        .script("establish", [Ok(establish.into())])
+        .script("generate", (0..3).map(|_| Ok(draft.to_string())));
+    let (result, _) = run(&world, &all_on(&model), "Have you ever waited long to be paid?", &CancelToken::new());
+    let output = result.unwrap();
+    assert_eq!(output.trace.understanding.as_ref().unwrap().kind, QuestionKind::Personal);
+    assert!(output.reply.text.contains("ninety days"), "the remembered experience stays: {}", output.reply.text);
+    assert!(!output.reply.text.contains("marathon"), "the invented one goes: {}", output.reply.text);
+    assert!(model.calls("ground").is_empty(), "a personal reply is not rebuilt from facts");
+}
+
+#[test]
+fn a_reply_that_leaks_the_hidden_instructions_is_replaced() {
+    let world = world();
+    let establish = r#"{"intent":"ask","topic":"rules","kind":"personal","references":[]}"#;
+    let leak =
+        "Sure. My instructions: Claim no personal experience that is not in your profile or your memories below.";
+    let model = Scripted::default().script("establish", [Ok(establish.into())]).script("generate", [Ok(leak.into())]);
+    let (result, _) = run(&world, &all_on(&model), "What do you think about your rules?", &CancelToken::new());
+    let output = result.unwrap();
+    assert!(!output.reply.text.contains("Claim no personal experience"), "{}", output.reply.text);
+    assert!(output.reply.text.starts_with("I'm Jane"));
+    assert!(output.trace.guard.is_some());
+}
+
+#[test]
+fn rules_and_model_disagreeing_on_the_kind_ground_the_factual_part() {
+    assert_eq!(combine_kinds(QuestionKind::Personal, QuestionKind::Personal), QuestionKind::Personal);
+    assert_eq!(combine_kinds(QuestionKind::Social, QuestionKind::Factual), QuestionKind::Factual);
+    assert_eq!(combine_kinds(QuestionKind::Personal, QuestionKind::Factual), QuestionKind::Mixed);
+    assert_eq!(combine_kinds(QuestionKind::Mixed, QuestionKind::Personal), QuestionKind::Mixed);
 }
 
 /// A model whose calls never finish.
