@@ -77,6 +77,10 @@ pub struct TurnTrace {
     /// What the output guard did (a leaked instruction replaced), if anything.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub guard: Option<String>,
+    /// Problems worth a look, such as a factual question that retrieved nothing (DESIGN.md,
+    /// bug 1: an index that was never updated shows up here, turn after turn).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl TurnTrace {
@@ -99,6 +103,7 @@ impl TurnTrace {
             understanding: None,
             objectives: None,
             guard: None,
+            warnings: Vec::new(),
         }
     }
 }

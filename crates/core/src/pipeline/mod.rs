@@ -736,7 +736,9 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
                     || unreachable!(),
                 )
                 .await?;
-            let Some(problem) = validate_checks(&answer.reply, packet.facts, kind, packet.known) else {
+            let problem = validate_checks(&answer.reply, packet.facts, kind, packet.known)
+                .or_else(|| self.uncited_answer(&answer.reply, packet));
+            let Some(problem) = problem else {
                 return Ok((Reply { facts: cited_facts(&answer.reply, packet.facts), text: answer.reply }, index));
             };
             if self.take_retry() {
@@ -748,6 +750,24 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
             self.recorder.set(index, StageOutcome::Ok, Some(note));
             return Ok((fallback(), index));
         }
+    }
+
+    /// A grounded answer that cites nothing although some facts answer the question (the
+    /// extractive selection finds them) is DESIGN.md's bug 2 again: the context was ignored.
+    fn uncited_answer(&self, answer: &str, packet: &Packet<'_>) -> Option<String> {
+        if !citations(answer).is_empty() {
+            return None;
+        }
+        let relevant = offline::factual_reply(self.persona(), self.message, &packet.retrieval.knowledge).facts;
+        if relevant.is_empty() {
+            return None;
+        }
+        let numbers: Vec<String> = relevant.iter().map(|f| format!("[{}]", f.number)).collect();
+        Some(format!(
+            "The answer cites none of the numbered facts, but facts {} answer the question. Answer from them and \
+             cite them.",
+            numbers.join(", ")
+        ))
     }
 
     /// The turn's trace, whatever its result.
@@ -771,8 +791,18 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
             Some((understanding, vet, objectives)) => (Some(understanding), Some(vet), Some(objectives)),
             None => (None, None, None),
         };
+        let kind = understanding.as_ref().map_or_else(|| offline::classify(self.message), |u| u.kind);
+        let mut warnings = Vec::new();
+        if retrieval.knowledge.is_empty() && matches!(kind, QuestionKind::Factual | QuestionKind::Mixed) {
+            let empty = self.pipeline.knowledge.articles().next().is_none();
+            warnings.push(if empty {
+                "0 knowledge chunks retrieved: the knowledge base is empty (were the articles indexed?)".to_string()
+            } else {
+                "0 knowledge chunks retrieved for a factual question".to_string()
+            });
+        }
         TurnTrace {
-            kind: understanding.as_ref().map_or_else(|| offline::classify(self.message), |u| u.kind),
+            kind,
             knowledge_retrieved: retrieval.knowledge.len(),
             memory_retrieved: retrieval.memories.len() + retrieval.conversations.len(),
             chunk_ids: retrieval.knowledge.iter().map(|r| r.chunk.id.clone()).collect(),
@@ -788,6 +818,7 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
             understanding,
             objectives,
             guard: self.guard.borrow().clone(),
+            warnings,
         }
     }
 }
