@@ -133,11 +133,31 @@ const ASKING: &[&str] = &[
     "any",
 ];
 
-/// Whether a clause is about the persona herself.
+/// Verbs that make "can you …" a request for information rather than a question about her.
+const REQUEST_VERBS: &[&str] = &[
+    "explain", "tell", "give", "list", "describe", "summarise", "summarize", "help", "show", "define", "walk",
+    "break", "outline", "clarify", "remind", "recap", "compare", "suggest", "share",
+];
+
+/// Whether a clause is about the persona herself: it speaks of something of hers ("your
+/// cakes", "yours"), or addresses her as "you" other than generically ("how do you calculate
+/// a markup?") or to ask for information ("can you explain…").
 fn personal_clause(text: &str) -> bool {
+    if [" your ", " yours ", " yourself "].iter().any(|p| text.contains(p)) {
+        return true;
+    }
+    if !text.contains(" you ") {
+        return PERSONAL.iter().any(|p| text.contains(p));
+    }
     let generic =
         GENERIC_YOU.iter().any(|g| text.contains(g)) && !PERSONAL_AFTER_GENERIC.iter().any(|p| text.contains(p));
-    !generic && PERSONAL.iter().any(|p| text.contains(p))
+    let request = [" can you ", " could you ", " would you ", " will you "].iter().any(|opening| {
+        text.match_indices(opening).any(|(at, _)| {
+            let after = &text[at + opening.len()..];
+            REQUEST_VERBS.iter().any(|verb| after.starts_with(verb)) || after.starts_with("please ")
+        })
+    });
+    !generic && !request
 }
 
 /// Whether a clause asks about the content: an asking word and at least two content words.
