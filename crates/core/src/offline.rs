@@ -135,8 +135,25 @@ const ASKING: &[&str] = &[
 
 /// Verbs that make "can you …" a request for information rather than a question about her.
 const REQUEST_VERBS: &[&str] = &[
-    "explain", "tell", "give", "list", "describe", "summarise", "summarize", "help", "show", "define", "walk",
-    "break", "outline", "clarify", "remind", "recap", "compare", "suggest", "share",
+    "explain",
+    "tell",
+    "give",
+    "list",
+    "describe",
+    "summarise",
+    "summarize",
+    "help",
+    "show",
+    "define",
+    "walk",
+    "break",
+    "outline",
+    "clarify",
+    "remind",
+    "recap",
+    "compare",
+    "suggest",
+    "share",
 ];
 
 /// Whether a clause is about the persona herself: it speaks of something of hers ("your

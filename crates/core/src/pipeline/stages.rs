@@ -345,8 +345,11 @@ pub fn deflection(persona: &Persona) -> Reply {
     Reply { text, facts: Vec::new() }
 }
 
-/// Words that open a request without a question mark.
-const REQUEST_OPENERS: &[&str] = &[
+/// Words that open a question.
+const QUESTION_WORDS: &[&str] = &["what", "how", "why", "when", "where", "who", "which", "whether", "whats", "hows"];
+
+/// Verbs that open a request.
+const REQUEST_VERBS: &[&str] = &[
     "tell",
     "explain",
     "give",
@@ -357,41 +360,137 @@ const REQUEST_OPENERS: &[&str] = &[
     "summarise",
     "summarize",
     "compare",
-    "what",
-    "how",
-    "why",
-    "when",
-    "where",
-    "who",
-    "which",
-    "can",
-    "could",
-    "should",
-    "would",
-    "do",
-    "does",
-    "did",
-    "is",
-    "are",
-    "have",
-    "has",
     "please",
+    "make",
+    "write",
+    "suggest",
+    "remind",
+    "recommend",
+    "draft",
+    "create",
+    "walk",
+    "calculate",
+    "check",
+    "find",
+    "send",
+    "outline",
+    "break",
+    "define",
 ];
+
+/// Auxiliaries that open a yes/no question ("should I…", "is it…").
+const AUXILIARIES: &[&str] = &[
+    "is", "are", "do", "does", "did", "should", "can", "could", "would", "will", "has", "have", "was", "were", "shall",
+    "may", "might", "must",
+];
+
+/// Words that may follow an auxiliary in a question ("is it", "should I", "did you").
+const QUESTION_SUBJECTS: &[&str] = &[
+    "i",
+    "you",
+    "it",
+    "that",
+    "this",
+    "they",
+    "we",
+    "he",
+    "she",
+    "there",
+    "my",
+    "your",
+    "the",
+    "a",
+    "an",
+    "these",
+    "those",
+    "people",
+    "customers",
+    "anyone",
+    "one",
+    "im",
+    "i'm",
+];
+
+/// Words that join two asks in one sentence.
+const JOINERS: &[&str] = &["and", "or", "so", "then", "also", "plus", "but"];
 
 /// Words that signal an unstated need for reassurance.
 const WORRY: &[&str] = &["worried", "stressed", "scared", "afraid", "overwhelmed", "anxious", "panicking", "nervous"];
 
-/// Objectives, offline: each question or request in the message, in order; "and also" splits
-/// one sentence into two asks.
+/// A word as the ask rules see it: lower case, no punctuation, "what's" → "whats".
+fn bare(word: &str) -> String {
+    word.trim_matches(|c: char| !c.is_alphanumeric() && c != '\'' && c != '’').to_lowercase().replace(['\'', '’'], "")
+}
+
+/// Whether `words` (a clause) opens like a question or request. In a sentence that ends with a
+/// question mark any auxiliary-led clause is a question ("is part-time better…?"); elsewhere the
+/// auxiliary must be followed by a subject ("…and should I accept"), so that "and is open late"
+/// stays a statement.
+fn opens_an_ask(words: &[&str], question: bool) -> bool {
+    let Some(first) = words.first().map(|w| bare(w)) else { return false };
+    if QUESTION_WORDS.contains(&first.as_str()) || REQUEST_VERBS.contains(&first.as_str()) {
+        return true;
+    }
+    AUXILIARIES.contains(&first.as_str())
+        && words.get(1).is_some_and(|next| {
+            let next = bare(next);
+            let verb_form = next.ends_with("ing") || next.ends_with("ed") || next == "not";
+            QUESTION_SUBJECTS.contains(&next.as_str())
+                || next.chars().next().is_some_and(|c| c.is_ascii_digit())
+                || (question && !verb_form)
+        })
+}
+
+/// `sentence` split into clauses where a new ask starts: after a comma, a semicolon or a joining
+/// word ("and", "or", "so", "then", "also"), when what follows opens like a question or request.
+fn ask_clauses(sentence: &str) -> Vec<Vec<&str>> {
+    let question = sentence.trim_end().ends_with('?');
+    let tokens: Vec<&str> = sentence.split_whitespace().collect();
+    let mut clauses: Vec<Vec<&str>> = vec![Vec::new()];
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = tokens[i];
+        let after_comma = i > 0 && tokens[i - 1].ends_with([',', ';', ':']);
+        // Skip any joining words, then see whether an ask opens.
+        let mut j = i;
+        while j < tokens.len() && JOINERS.contains(&bare(tokens[j]).as_str()) {
+            j += 1;
+        }
+        let joined = j > i;
+        if (joined || after_comma)
+            && j < tokens.len()
+            && opens_an_ask(&tokens[j..], question)
+            && !clauses.last().unwrap().is_empty()
+        {
+            clauses.push(Vec::new());
+            i = j;
+            continue;
+        }
+        clauses.last_mut().unwrap().push(token);
+        i += 1;
+    }
+    clauses.retain(|c| !c.is_empty());
+    clauses
+}
+
+/// Objectives, offline: each question or request in the message, in order. A sentence holds
+/// as many asks as it has clauses that open like a question or request ("how far ahead should
+/// I forecast, and how often should I update it?" is two); statements around them ("I opened
+/// last year and money is tight") are context, not objectives.
 pub fn objectives_offline(message: &str) -> Objectives {
     let mut asks: Vec<String> = Vec::new();
     for sentence in sentences(message) {
-        for part in split_also(sentence) {
-            let part = part.trim().trim_start_matches(|c: char| c == ',' || c.is_whitespace());
-            let first = words(part).into_iter().next().unwrap_or_default();
-            if !part.is_empty() && (part.contains('?') || REQUEST_OPENERS.contains(&first.as_str())) {
-                asks.push(part.to_string());
+        let clauses = ask_clauses(sentence);
+        let question = sentence.trim_end().ends_with('?');
+        let before = asks.len();
+        for clause in &clauses {
+            if opens_an_ask(clause, question) {
+                asks.push(clause.join(" ").trim_end_matches([',', ';']).to_string());
             }
+        }
+        // A question that opens some other way ("Really? Was yours?", "60 days, is that normal?").
+        if asks.len() == before && sentence.trim_end().ends_with('?') {
+            asks.push(clauses.last().map(|c| c.join(" ")).unwrap_or_default());
         }
     }
     if asks.is_empty() && !message.trim().is_empty() {
@@ -406,21 +505,6 @@ pub fn objectives_offline(message: &str) -> Objectives {
     }
     let mut asks = asks.into_iter();
     Objectives { primary: asks.next().unwrap_or_default(), secondary: asks.collect(), implicit }
-}
-
-/// `sentence` split at " and also " / "; also" style joins.
-fn split_also(sentence: &str) -> Vec<&str> {
-    let lower = sentence.to_lowercase();
-    for joiner in [" and also ", "; also ", ", also ", " and another thing"] {
-        if let Some(at) = lower.find(joiner) {
-            if sentence.is_char_boundary(at) && sentence.is_char_boundary(at + joiner.len()) {
-                let mut parts = vec![&sentence[..at]];
-                parts.extend(split_also(&sentence[at + joiner.len()..]));
-                return parts;
-            }
-        }
-    }
-    vec![sentence]
 }
 
 /// Openings of a sentence in which the visitor tells something about themselves.
