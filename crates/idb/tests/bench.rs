@@ -7,11 +7,16 @@
 //! time to save one more 20-chunk article; and the bytes IndexedDB holds.
 #![cfg(target_arch = "wasm32")]
 
+use persona_core::bm25::Bm25Index;
 use persona_core::chunk::ChunkConfig;
+use persona_core::chunk::{title_of, Chunk};
 use persona_core::embed::HashEmbedder;
 use persona_core::index::IndexConfig;
+use persona_core::index::VectorIndex;
 use persona_core::knowledge::{Article, KnowledgeBase, SearchConfig};
-use persona_core::persist::{knowledge_snapshot, restore_knowledge, save_articles};
+use persona_core::persist::{
+    knowledge_snapshot, restore_knowledge, save_articles, segment, ArticleRecord, StoredChunk,
+};
 use persona_core::store::{Store, Table};
 use persona_idb::IdbStore;
 use wasm_bindgen_test::*;
@@ -165,6 +170,51 @@ async fn storage_benchmark_10k_chunks() {
     assert_eq!(report.repaired, None, "restored as stored");
     assert_eq!(report.chunks, ARTICLES * PARAGRAPHS);
     assert_eq!(answer.into_iter().map(|r| r.chunk.id).collect::<Vec<_>>(), expected);
+
+    // Where restore spends its time: the same steps again, one at a time (reads, then decoding).
+    let started = now();
+    let (content, base, delta, lexical) = futures::join!(
+        store.get(Table::IndexSegments, segment::CONTENT),
+        store.get(Table::IndexSegments, segment::VECTOR_BASE),
+        store.get(Table::IndexSegments, segment::VECTOR_DELTA),
+        store.get(Table::IndexSegments, segment::LEXICAL),
+    );
+    let read_ms = now() - started;
+    let bytes = |v: Result<Option<persona_core::store::Value>, _>| v.unwrap().unwrap().into_bytes("segment").unwrap();
+    let (content, base, delta, lexical) = (bytes(content), bytes(base), bytes(delta), bytes(lexical));
+    let started = now();
+    let index = VectorIndex::from_segments(&base, &delta).unwrap();
+    let vectors_ms = now() - started;
+    let started = now();
+    let snapshot = postcard::from_bytes(&lexical).unwrap();
+    let _bm25 = Bm25Index::from_snapshot(snapshot).unwrap();
+    let lexical_ms = now() - started;
+    let started = now();
+    let entries: Vec<(ArticleRecord, Vec<StoredChunk>)> = postcard::from_bytes(&content).unwrap();
+    let content_ms = now() - started;
+    let started = now();
+    let mut rebuilt = 0;
+    for (record, list) in entries {
+        let article = &record.article;
+        assert_eq!(persona_core::text::fnv1a64(article.source.as_bytes()), record.source_hash);
+        let title = title_of(&article.source);
+        for c in list {
+            rebuilt += usize::from(
+                Chunk::from_source(&c.id, &article.id, &title, c.headings, &article.source, c.start, c.end).is_some(),
+            );
+        }
+    }
+    let chunks_ms = now() - started;
+    assert_eq!((rebuilt, index.len()), (ARTICLES * PARAGRAPHS, ARTICLES * PARAGRAPHS));
+    console_log!(
+        "restore breakdown: read segments {read_ms:.0} ms ({:.1} MB: vectors + graph {:.1}, BM25 {:.1}, content \
+         {:.1}); decode vectors + graph {vectors_ms:.0} ms, BM25 {lexical_ms:.0} ms, content {content_ms:.0} ms; \
+         rebuild and check chunks {chunks_ms:.0} ms",
+        (content.len() + base.len() + delta.len() + lexical.len()) as f64 / 1e6,
+        (base.len() + delta.len()) as f64 / 1e6,
+        lexical.len() as f64 / 1e6,
+        content.len() as f64 / 1e6,
+    );
 
     // One more article of 20 chunks, saved with its index change in one transaction.
     let extra = article(&mut rng, ARTICLES);
