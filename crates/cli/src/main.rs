@@ -1,12 +1,15 @@
 //! `persona`: the engine on the command line.
 //!
 //! It runs the same core as the browser on the same embedded demo content, so what it prints is
-//! what the app would answer with the offline backend. Later issues add `eval`, `bench`, `chat`
-//! and `bundle`.
+//! what the app would answer with the offline backend. `chat` runs the staged pipeline turn by
+//! turn; a later issue adds `bundle`.
 
 mod bench;
+mod bench_pipeline;
+mod chat;
 mod eval;
 mod remote;
+mod staged;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -45,6 +48,38 @@ enum Command {
         /// it stays out of shell history and process lists).
         #[arg(long, default_value = "PERSONA_API_KEY")]
         api_key_env: String,
+    },
+    /// Chat with the demo persona through the staged pipeline: one turn per line of standard
+    /// input (or one `--message`), the reply streamed as it arrives. Only committed turns join
+    /// the conversation; a turn that fails is reported and the chat goes on. Exits non-zero if
+    /// any turn did not commit.
+    Chat {
+        /// Base URL of an OpenAI-compatible API (every stage calls its model); without it, the
+        /// offline backend answers.
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The model to ask at the endpoint.
+        #[arg(long, default_value = "gpt-4o-mini")]
+        model: String,
+        /// The environment variable that holds the API key (never printed).
+        #[arg(long, default_value = "PERSONA_API_KEY")]
+        api_key_env: String,
+        /// A time limit per model call in milliseconds, retries included.
+        #[arg(long)]
+        timeout_ms: Option<u64>,
+        /// Chat about these articles instead of the demo's: a folder of .md/.txt files, or a
+        /// JSONL file of {"id","title","text"}.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// One message to send instead of reading standard input.
+        #[arg(long)]
+        message: Option<String>,
+        /// After each turn, print its stage timeline and retrieval summary.
+        #[arg(long)]
+        trace: bool,
+        /// Append each turn's outcome and trace as one JSON line to this file.
+        #[arg(long)]
+        json_trace: Option<PathBuf>,
     },
     /// Show what retrieval returns for a query: passages, scores, articles.
     Search {
@@ -140,6 +175,25 @@ enum BenchCommand {
         ef_construction: Option<usize>,
         #[arg(long)]
         ef_search: Option<usize>,
+    },
+    /// The staged pipeline: concurrent against sequential schedule over HTTP (fake server with a
+    /// per-call latency), and the engine's own time per turn on a large knowledge base.
+    Pipeline {
+        /// The fake model's latency per call.
+        #[arg(long, default_value_t = 300)]
+        latency_ms: u64,
+        /// Timed turns per schedule.
+        #[arg(long, default_value_t = 5)]
+        turns: usize,
+        /// Chunks in the knowledge base of the overhead measurement (demo articles included).
+        #[arg(long, default_value_t = 10_000)]
+        chunks: usize,
+        /// Timed turns of the overhead measurement (each model-backed and offline).
+        #[arg(long, default_value_t = 50)]
+        overhead_turns: usize,
+        /// Seed of the synthetic articles.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
     },
 }
 
@@ -241,6 +295,20 @@ fn main() -> ExitCode {
             bench::run(&bench::BenchArgs { n, dim, clusters, intrinsic_dim, queries, seed, config });
             return ExitCode::SUCCESS;
         }
+        Command::Bench { what: BenchCommand::Pipeline { latency_ms, turns, chunks, overhead_turns, seed } } => {
+            let args = bench_pipeline::PipelineBenchArgs { latency_ms, turns, chunks, overhead_turns, seed };
+            return match bench_pipeline::run(&args) {
+                Ok(_) => ExitCode::SUCCESS,
+                Err(error) => {
+                    eprintln!("error: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        Command::Chat { endpoint, model, api_key_env, timeout_ms, corpus, message, trace, json_trace } => {
+            let args = chat::ChatArgs { endpoint, model, api_key_env, timeout_ms, corpus, message, trace, json_trace };
+            return chat::run(args);
+        }
         _ => {}
     }
     let persona = persona_demo::jane();
@@ -303,7 +371,7 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
-        Command::Eval { .. } | Command::Bench { .. } => unreachable!("handled above"),
+        Command::Eval { .. } | Command::Bench { .. } | Command::Chat { .. } => unreachable!("handled above"),
         Command::Articles => {
             for article in knowledge.articles() {
                 println!(
