@@ -171,7 +171,10 @@ impl Bm25Index {
         }
         let average_len = self.total_len as f32 / self.len() as f32;
         let Bm25Config { k1, b } = self.config;
-        let mut scores: HashMap<u32, f32> = HashMap::new();
+        // Scores in a dense array by slot, with the slots touched listed once each.
+        let mut scores: Vec<f32> = vec![0.0; self.ids.len()];
+        let mut seen: Vec<bool> = vec![false; self.ids.len()];
+        let mut touched: Vec<u32> = Vec::new();
         for (term, weight) in query_terms {
             let Some(number) = self.term_numbers.get(term) else { continue };
             let idf = weight * self.idf(term);
@@ -179,16 +182,25 @@ impl Bm25Index {
                 let len = self.lens[*slot as usize] as f32;
                 let tf = *tf as f32;
                 let norm = 1.0 - b + b * len / average_len.max(1.0);
-                *scores.entry(*slot).or_default() += idf * tf * (k1 + 1.0) / (tf + k1 * norm);
+                if !std::mem::replace(&mut seen[*slot as usize], true) {
+                    touched.push(*slot);
+                }
+                scores[*slot as usize] += idf * tf * (k1 + 1.0) / (tf + k1 * norm);
             }
         }
-        let mut ranked: Vec<(&str, f32)> = scores
+        let mut ranked: Vec<(&str, f32)> = touched
             .into_iter()
+            .map(|slot| (slot, scores[slot as usize]))
             .filter(|(_, s)| *s > 0.0)
             .filter_map(|(slot, s)| Some((self.ids[slot as usize].as_deref()?, s)))
             .collect();
-        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
-        ranked.truncate(k);
+        // Best first, ties by id: select the top k, then sort only those.
+        let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        if ranked.len() > k {
+            ranked.select_nth_unstable_by(k - 1, order);
+            ranked.truncate(k);
+        }
+        ranked.sort_by(order);
         ranked.into_iter().map(|(id, s)| (id.to_string(), s)).collect()
     }
 

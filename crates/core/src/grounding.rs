@@ -158,14 +158,18 @@ const NOT_CLAIMS: &[&str] =
 /// (the persona's profile and memories) supports: it must share at least two content words
 /// with one of them, or half of the sentence's own content words.
 pub fn experience_claims(reply: &str, known: &[String]) -> Vec<String> {
+    let claims: Vec<&str> = sentences(reply).into_iter().filter(|sentence| claims_experience(sentence)).collect();
+    if claims.is_empty() {
+        return Vec::new();
+    }
+    // Only now, with a claim to check, are the known statements read.
     let known_terms: Vec<Vec<String>> = known.iter().map(|k| content_terms(k)).collect();
-    sentences(reply)
+    claims
         .into_iter()
-        .filter(|sentence| claims_experience(sentence))
         .filter(|sentence| {
             let terms = content_terms(sentence);
-            let needed = 2.min(terms.len()).max((terms.len() + 1) / 2).min(terms.len());
-            !known_terms.iter().any(|k| terms.iter().filter(|t| k.contains(t)).count() >= needed.max(1))
+            let needed = 2.min(terms.len()).max(terms.len().div_ceil(2)).min(terms.len()).max(1);
+            !known_terms.iter().any(|k| terms.iter().filter(|t| k.contains(t)).count() >= needed)
         })
         .map(|s| s.trim().to_string())
         .collect()

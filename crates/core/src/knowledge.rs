@@ -14,6 +14,7 @@
 //! ([`Retriever`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -198,6 +199,9 @@ pub struct KnowledgeBase<E = HashEmbedder> {
     chunks: BTreeMap<String, Chunk>,
     index: VectorIndex,
     lexical: Bm25Index,
+    /// Article id → its chunk ids in article order; built on first use after a change (every
+    /// method that changes chunks resets it), so section lookups do not scan every chunk.
+    by_article: OnceLock<HashMap<String, Vec<String>>>,
 }
 
 impl<E: BatchEmbedder> KnowledgeBase<E> {
@@ -218,6 +222,7 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
             search_config,
             articles: BTreeMap::new(),
             chunks: BTreeMap::new(),
+            by_article: OnceLock::new(),
             index,
             lexical: Bm25Index::new(Bm25Config::default()),
         }
@@ -242,6 +247,7 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
             chunks: chunks.into_iter().map(|c| (c.id.clone(), c)).collect(),
             index,
             lexical,
+            by_article: OnceLock::new(),
         }
     }
 
@@ -286,8 +292,25 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
         self.chunks.get(id)
     }
 
+    /// An article's chunks, in article order.
     pub fn chunks_of<'a>(&'a self, article_id: &'a str) -> impl Iterator<Item = &'a Chunk> + 'a {
-        self.chunks.values().filter(move |c| c.article_id == article_id)
+        self.by_article().get(article_id).into_iter().flatten().filter_map(|id| self.chunks.get(id))
+    }
+
+    /// The article → chunk ids map, built when first needed after a change.
+    fn by_article(&self) -> &HashMap<String, Vec<String>> {
+        self.by_article.get_or_init(|| {
+            let mut map: HashMap<String, Vec<&Chunk>> = HashMap::new();
+            for chunk in self.chunks.values() {
+                map.entry(chunk.article_id.clone()).or_default().push(chunk);
+            }
+            map.into_iter()
+                .map(|(article, mut chunks)| {
+                    chunks.sort_by_key(|c| c.start);
+                    (article, chunks.into_iter().map(|c| c.id.clone()).collect())
+                })
+                .collect()
+        })
     }
 
     pub fn vector_index(&self) -> &VectorIndex {
@@ -352,6 +375,7 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
             .map(|c| c.id.clone())
             .collect();
         let mut report = UpsertReport::default();
+        self.by_article.take();
         for id in &old_ids {
             if new_ids.contains(id.as_str()) {
                 report.chunks_kept += 1;
@@ -397,6 +421,7 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
             return false;
         }
         let ids: Vec<String> = self.chunks_of(article_id).map(|c| c.id.clone()).collect();
+        self.by_article.take();
         for id in ids {
             self.chunks.remove(&id);
             self.index.remove(&id);
@@ -483,13 +508,11 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
 
     /// The other chunks of the same article section (same heading path), in article order.
     pub fn siblings<'a>(&'a self, chunk: &Chunk) -> Vec<&'a Chunk> {
-        let mut siblings: Vec<&Chunk> = self
-            .chunks
-            .values()
-            .filter(|c| c.article_id == chunk.article_id && c.headings == chunk.headings && c.id != chunk.id)
-            .collect();
-        siblings.sort_by_key(|c| c.start);
-        siblings
+        let ids = self.by_article().get(&chunk.article_id).map(Vec::as_slice).unwrap_or_default();
+        ids.iter()
+            .filter_map(|id| self.chunks.get(id))
+            .filter(|c| c.headings == chunk.headings && c.id != chunk.id)
+            .collect()
     }
 
     /// Adds to `hits` the rest of each hit's section when the section is small (at most
@@ -547,6 +570,7 @@ impl<E: Embedder> KnowledgeBase<E> {
             self.lexical.remove(&id);
         }
         self.chunks.retain(|id, _| expected.contains(id));
+        self.by_article.take();
         self.upsert_articles(articles)?;
         Ok(found)
     }

@@ -527,11 +527,73 @@ pub fn first_person(persona: &Persona, statement: &str) -> String {
             }
         }
     }
+    agree_with_i(&mut out);
     let mut text = out.join(" ").replace(" and is ", " and am ").replace(" and has ", " and have ");
     if let Some(first) = text.get(0..1) {
         text = first.to_uppercase() + &text[1..];
     }
     text
+}
+
+/// Adverbs that may sit between "I" and its verb ("I still open…").
+const ADVERBS: &[&str] = &[
+    "still",
+    "also",
+    "often",
+    "always",
+    "usually",
+    "never",
+    "sometimes",
+    "really",
+    "just",
+    "only",
+    "even",
+    "now",
+    "rarely",
+    "regularly",
+    "mostly",
+    "personally",
+];
+
+/// Puts the verb after each "I" in the first person: "I still opens" → "I still open".
+fn agree_with_i(tokens: &mut [String]) {
+    let mut i = 0;
+    while i < tokens.len() {
+        if tokens[i] == "I" {
+            let mut j = i + 1;
+            while j < tokens.len() && ADVERBS.contains(&tokens[j].to_lowercase().as_str()) {
+                j += 1;
+            }
+            if let Some(token) = tokens.get_mut(j) {
+                let (core, tail) = split_punct(token);
+                if let Some(base) = base_form(core) {
+                    *token = format!("{base}{tail}");
+                }
+            }
+        }
+        i += 1;
+    }
+}
+
+/// The base form of a third-person-singular verb ("opens" → "open", "tries" → "try",
+/// "watches" → "watch"); `None` for words that do not look like one.
+fn base_form(word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    if word.chars().next().is_some_and(char::is_uppercase) || lower.len() < 3 || lower.ends_with("ss") {
+        return None;
+    }
+    if matches!(lower.as_str(), "is" | "was" | "has" | "does" | "always" | "perhaps" | "sometimes" | "thus") {
+        return None;
+    }
+    if let Some(stem) = lower.strip_suffix("ies") {
+        return Some(format!("{stem}y"));
+    }
+    for ending in ["ches", "shes", "sses", "xes", "zes", "oes"] {
+        if lower.ends_with(ending) {
+            return Some(lower[..lower.len() - 2].to_string());
+        }
+    }
+    lower.strip_suffix('s').map(str::to_string)
 }
 
 fn split_punct(token: &str) -> (&str, &str) {
@@ -657,5 +719,10 @@ mod tests {
         assert_eq!(first_person(&jane, "Jane's mother taught her to bake."), "My mother taught me to bake.");
         assert_eq!(first_person(&jane, "Jane Okafor-Reyes is a baker and is happy."), "I am a baker and am happy.");
         assert_eq!(first_person(&jane, "It took her months."), "It took me months.");
+        assert_eq!(
+            first_person(&jane, "She still opens the shop herself because she likes the regulars."),
+            "I still open the shop myself because I like the regulars."
+        );
+        assert_eq!(first_person(&jane, "She tries hard and she opened early."), "I try hard and I opened early.");
     }
 }

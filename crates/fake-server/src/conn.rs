@@ -35,6 +35,8 @@ impl Listener for CuttableListener {
     async fn accept(&mut self) -> (Self::Io, Self::Addr) {
         // axum's own accept loop retries (and paces) failed accepts.
         let (stream, addr) = Listener::accept(&mut self.0).await;
+        // Stream events go out as they are written (no Nagle delay), as real servers send them.
+        let _ = stream.set_nodelay(true);
         (CuttableStream { inner: stream, cutter: Cutter::default() }, addr)
     }
 

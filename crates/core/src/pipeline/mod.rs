@@ -361,7 +361,7 @@ impl Recorder<'_> {
     }
 
     /// The records, with stages that never finished timed up to now.
-    fn into_records(&self) -> Vec<StageRecord> {
+    fn records(&self) -> Vec<StageRecord> {
         let now = self.elapsed();
         let mut records = self.records.borrow().clone();
         for record in &mut records {
@@ -773,7 +773,7 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
     /// The turn's trace, whatever its result.
     fn trace(&self, result: &Result<(Reply, Vec<String>), TurnError>) -> TurnTrace {
         let retrieval = self.retrieval.borrow().clone().unwrap_or_default();
-        let stages = self.recorder.into_records();
+        let stages = self.recorder.records();
         let (reply_facts, memory_updates) = match result {
             Ok((reply, memory_updates)) => (reply.facts.clone(), memory_updates.len()),
             Err(_) => (Vec::new(), 0),
