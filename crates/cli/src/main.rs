@@ -8,6 +8,7 @@ mod bench;
 mod bench_pipeline;
 mod chat;
 mod eval;
+mod eval_checks;
 mod remote;
 mod staged;
 
@@ -19,7 +20,7 @@ use persona_core::embed::{Embedder, Embedding, HashEmbedder};
 use persona_core::index::IndexConfig;
 use persona_core::knowledge::{KnowledgeBase, MemoryBank, Retriever, SearchConfig};
 use persona_core::turn::{offline_turn, PersonaMemory, RetrievalConfig};
-use persona_model::EndpointConfig;
+use persona_model::{EndpointConfig, OpenAiChatModel};
 
 #[derive(Parser)]
 #[command(name = "persona", version, about = "Persona engine command-line tool")]
@@ -151,6 +152,39 @@ enum EvalCommand {
         #[arg(long)]
         feedback_passages: Option<usize>,
     },
+    /// The Vet stage on a labelled set: precision, recall, F1, false-positive rate, time.
+    Vet {
+        /// JSONL of {"message","label":"attack"|"benign"} (optionally "lang", "technique").
+        #[arg(long)]
+        cases: PathBuf,
+        /// Also ask this OpenAI-compatible endpoint about messages the rules let through
+        /// (without it, the deterministic layer alone is measured).
+        #[arg(long)]
+        endpoint: Option<String>,
+        #[arg(long, default_value = "gpt-4o-mini")]
+        model: String,
+        #[arg(long, default_value = "PERSONA_API_KEY")]
+        api_key_env: String,
+        /// List the misses on standard error.
+        #[arg(long)]
+        show_misses: bool,
+    },
+    /// The personal / factual / mixed classifier on a labelled set: accuracy and confusion.
+    Classify {
+        /// JSONL of {"message","kind":"personal"|"factual"|"mixed"}.
+        #[arg(long)]
+        cases: PathBuf,
+        #[arg(long)]
+        show_misses: bool,
+    },
+    /// Offline objective extraction on a labelled set: how often it finds as many asks.
+    Objectives {
+        /// JSONL of {"message","objectives":[...]}.
+        #[arg(long)]
+        cases: PathBuf,
+        #[arg(long)]
+        show_misses: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,6 +238,20 @@ fn endpoint_config(endpoint: String, model: impl Into<String>, api_key_env: &str
     match std::env::var(api_key_env) {
         Ok(key) => config.with_api_key(key),
         Err(_) => config,
+    }
+}
+
+/// Prints an evaluation's JSON summary as the last line of stdout, or its error.
+fn print_last_json(result: Result<serde_json::Value, String>) -> ExitCode {
+    match result {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
     }
 }
 
@@ -282,6 +330,26 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             };
+        }
+        Command::Eval { what: EvalCommand::Vet { cases, endpoint, model, api_key_env, show_misses } } => {
+            let result = (|| {
+                let model = match endpoint {
+                    Some(endpoint) => {
+                        let config = endpoint_config(endpoint, model.clone(), &api_key_env);
+                        let client = OpenAiChatModel::new(config).map_err(|e| e.to_string())?;
+                        Some(eval_checks::VetModel { model: client, name: model })
+                    }
+                    None => None,
+                };
+                eval_checks::vet(&cases, model, show_misses)
+            })();
+            return print_last_json(result);
+        }
+        Command::Eval { what: EvalCommand::Classify { cases, show_misses } } => {
+            return print_last_json(eval_checks::classify_set(&cases, show_misses));
+        }
+        Command::Eval { what: EvalCommand::Objectives { cases, show_misses } } => {
+            return print_last_json(eval_checks::objectives(&cases, show_misses));
         }
         Command::Bench {
             what: BenchCommand::Index { n, dim, clusters, intrinsic_dim, queries, seed, ef_construction, ef_search },

@@ -24,6 +24,7 @@
 //! - [`store`]: the storage trait (tables of records, atomic batches) and an in-memory store.
 //! - [`backup`]: everything in a store as one versioned JSON file, and back.
 //! - [`persist`]: what each engine operation writes, as one batch; reading it back.
+//! - [`vet`]: Vet's deterministic first layer: obfuscation folded away, manipulation techniques recognised.
 
 pub mod backup;
 pub mod bm25;
@@ -45,3 +46,4 @@ pub mod store;
 pub mod structured;
 pub mod text;
 pub mod turn;
+pub mod vet;

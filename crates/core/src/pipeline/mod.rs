@@ -49,6 +49,7 @@ use crate::persona::Persona;
 use crate::prompt::hidden_instructions;
 use crate::structured::complete_json;
 use crate::turn::{retrieve, PersonaMemory, Retrieval, RetrievalConfig, TurnTrace};
+use crate::vet::vet_passage;
 
 /// How many times one turn may go back to an earlier stage on Validate's word.
 pub const MAX_RETRIES: u32 = 2;
@@ -231,6 +232,7 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Pipeline<'_, E, Me, M> {
             prepared: RefCell::default(),
             retries: Cell::new(0),
             guard: RefCell::default(),
+            warnings: RefCell::default(),
         };
         let result = match cancel.run(run.stages()).await {
             Ok(result) => result,
@@ -387,6 +389,8 @@ struct Run<'r, 'a, E: Embedder, Me: Embedder, M: ChatModel> {
     retries: Cell<u32>,
     /// What the output guard did, if anything.
     guard: RefCell<Option<String>>,
+    /// Problems found on the way (passages dropped), for the trace.
+    warnings: RefCell<Vec<String>>,
 }
 
 /// What the first group of stages produced.
@@ -508,8 +512,23 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
     fn retrieve(&self) -> Result<Retrieval, TurnError> {
         let start = self.recorder.clock.now_ms();
         let pipeline = self.pipeline;
-        let retrieval = retrieve(pipeline.knowledge, &pipeline.memory, self.message, &pipeline.retrieval)
+        let mut retrieval = retrieve(pipeline.knowledge, &pipeline.memory, self.message, &pipeline.retrieval)
             .map_err(|error| TurnError::Retrieval(error.to_string()))?;
+        // Retrieved text is vetted too: a passage that carries instructions for an AI (an
+        // indirect injection planted in an article) never reaches a prompt.
+        retrieval.knowledge.retain(|hit| {
+            let report = vet_passage(&hit.chunk.body);
+            if report.flagged {
+                let techniques: Vec<String> = report.techniques.iter().map(|t| t.to_string()).collect();
+                self.warnings.borrow_mut().push(format!(
+                    "dropped passage {} of \"{}\": it reads as instructions to an AI ({})",
+                    hit.chunk.id,
+                    hit.chunk.article_title,
+                    techniques.join(", ")
+                ));
+            }
+            !report.flagged
+        });
         *self.retrieval_ms.borrow_mut() = self.recorder.clock.now_ms() - start;
         *self.retrieval.borrow_mut() = Some(retrieval.clone());
         Ok(retrieval)
@@ -792,7 +811,7 @@ impl<E: Embedder, Me: Embedder, M: ChatModel> Run<'_, '_, E, Me, M> {
             None => (None, None, None),
         };
         let kind = understanding.as_ref().map_or_else(|| offline::classify(self.message), |u| u.kind);
-        let mut warnings = Vec::new();
+        let mut warnings = self.warnings.borrow().clone();
         if retrieval.knowledge.is_empty() && matches!(kind, QuestionKind::Factual | QuestionKind::Mixed) {
             let empty = self.pipeline.knowledge.articles().next().is_none();
             warnings.push(if empty {

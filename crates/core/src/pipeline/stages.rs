@@ -227,108 +227,14 @@ pub fn establish_offline(message: &str, history: &[ChatMessage]) -> Understandin
     Understanding { intent: intent.to_string(), topic: topic_terms.join(" "), kind, references }
 }
 
-/// A deterministic rule of the Vet stage: a name and the phrases (on normalised text) that fire it.
-struct VetRule {
-    name: &'static str,
-    phrases: &'static [&'static str],
-}
-
-/// The first deterministic Vet layer: role claims, instruction overrides, prompt extraction,
-/// "stop pretending" and role-play jailbreaks, on text normalised for case, spacing,
-/// zero-width characters and common letter substitutions.
-const VET_RULES: &[VetRule] = &[
-    VetRule {
-        name: "role claim",
-        phrases: &[
-            "i am a developer",
-            "i'm a developer",
-            "im a developer",
-            "i am one of the developers",
-            "i'm one of the developers",
-            "im one of the developers",
-            "i am your developer",
-            "i'm your developer",
-            "i am the developer",
-            "i'm the developer",
-            "as your developer",
-            "i am your creator",
-            "i'm your creator",
-            "i am an administrator",
-            "i'm the admin",
-            "i am the admin",
-        ],
-    },
-    VetRule {
-        name: "instruction override",
-        phrases: &[
-            "ignore all previous instructions",
-            "ignore previous instructions",
-            "ignore your instructions",
-            "ignore all prior instructions",
-            "ignore the above",
-            "disregard your instructions",
-            "disregard all previous",
-            "forget your instructions",
-            "forget all previous instructions",
-            "new instructions:",
-            "override your",
-        ],
-    },
-    VetRule {
-        name: "prompt extraction",
-        phrases: &[
-            "system prompt",
-            "hidden prompt",
-            "your instructions verbatim",
-            "print your instructions",
-            "show me your instructions",
-            "reveal your instructions",
-            "repeat your instructions",
-            "your initial prompt",
-            "your configuration",
-            "text above this",
-        ],
-    },
-    VetRule {
-        name: "persona break",
-        phrases: &["stop pretending", "drop the act", "you are just an ai", "you're just an ai", "admit you are an ai"],
-    },
-    VetRule {
-        name: "role-play jailbreak",
-        phrases: &["you are now dan", "do anything now", "developer mode", "jailbreak", "no restrictions"],
-    },
-];
-
-/// The message as the rules see it: lower case, zero-width characters removed, common digit
-/// and symbol substitutions undone, whitespace squashed.
-pub fn normalise_for_vet(message: &str) -> String {
-    let mapped: String = message
-        .chars()
-        .filter(|c| !matches!(c, '\u{200B}'..='\u{200F}' | '\u{2060}' | '\u{FEFF}'))
-        .map(|c| match c {
-            '0' => 'o',
-            '1' | '!' => 'i',
-            '3' => 'e',
-            '4' | '@' => 'a',
-            '5' | '$' => 's',
-            '7' => 't',
-            '’' | '‘' => '\'',
-            other => other,
-        })
-        .flat_map(char::to_lowercase)
-        .collect();
-    squash_whitespace(&mapped)
-}
-
-/// Vet's deterministic layer.
+/// Vet's deterministic layer ([`crate::vet`]): obfuscation undone, then role claims,
+/// overrides, extraction, persona breaks, role-play jailbreaks, fake authority and encoded
+/// payloads recognised by technique, in English, Spanish, German and French.
 pub fn vet_rules(message: &str) -> Verdict {
-    let text = normalise_for_vet(message);
-    let reasons: Vec<String> = VET_RULES
-        .iter()
-        .filter(|rule| rule.phrases.iter().any(|phrase| text.contains(phrase)))
-        .map(|rule| rule.name.to_string())
-        .collect();
-    Verdict { flagged: !reasons.is_empty(), reasons, decided_by: "rules".into() }
+    let report = crate::vet::vet_message(message);
+    let mut reasons: Vec<String> = report.techniques.iter().map(|t| t.to_string()).collect();
+    reasons.extend(report.evidence.iter().map(|e| format!("matched \"{e}\"")));
+    Verdict { flagged: report.flagged, reasons, decided_by: "rules".into() }
 }
 
 /// The persona's in-character answer to a flagged message: never the hidden prompt.
