@@ -94,6 +94,24 @@ fn world() -> World {
     World { persona, knowledge, own, conversations: MemoryBank::new(HashEmbedder::default(), []) }
 }
 
+/// The concurrent pipeline over `world`.
+fn pipeline<'a, M: ChatModel>(
+    world: &'a World,
+    backends: &'a Backends<'a, M>,
+    clock: &'a Ticks,
+) -> Pipeline<'a, HashEmbedder, HashEmbedder, M> {
+    Pipeline {
+        persona: &world.persona,
+        knowledge: &world.knowledge,
+        memory: PersonaMemory { own: &world.own, conversations: &world.conversations },
+        history: &[],
+        retrieval: RetrievalConfig::default(),
+        backends,
+        schedule: Schedule::Concurrent,
+        clock,
+    }
+}
+
 const QUESTION: &str = "How much faster did firms with a written plan grow?";
 
 fn run<M: ChatModel>(
@@ -103,16 +121,7 @@ fn run<M: ChatModel>(
     cancel: &CancelToken,
 ) -> (Result<TurnOutput, TurnFailure>, Vec<String>) {
     let clock = Ticks::default();
-    let pipeline = Pipeline {
-        persona: &world.persona,
-        knowledge: &world.knowledge,
-        memory: PersonaMemory { own: &world.own, conversations: &world.conversations },
-        history: &[],
-        retrieval: RetrievalConfig::default(),
-        backends,
-        schedule: Schedule::Concurrent,
-        clock: &clock,
-    };
+    let pipeline = pipeline(world, backends, &clock);
     let events = RefCell::new(Vec::new());
     let result = block_on(pipeline.run(message, cancel, &|event| {
         events.borrow_mut().push(match event {
@@ -373,16 +382,7 @@ fn cancelling_a_turn_stops_it_and_keeps_nothing() {
     let cancel = CancelToken::new();
     let backends = Backends::all(&Hangs, |stage| StageSettings::default_for(stage, "m"));
     let clock = Ticks::default();
-    let pipeline = Pipeline {
-        persona: &world.persona,
-        knowledge: &world.knowledge,
-        memory: PersonaMemory { own: &world.own, conversations: &world.conversations },
-        history: &[],
-        retrieval: RetrievalConfig::default(),
-        backends: &backends,
-        schedule: Schedule::Concurrent,
-        clock: &clock,
-    };
+    let pipeline = pipeline(&world, &backends, &clock);
     let mut turn = Turn::new("m1", QUESTION);
     // Cancel as soon as the four first stages are under way.
     let on_event = |event: &Event<'_>, _: &Turn| {
