@@ -439,37 +439,9 @@ async fn read_content_tables(store: &impl Store) -> Result<(Vec<ContentEntry>, u
     Ok((entries, lists.len()))
 }
 
-/// What [`restore_knowledge`] found.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RestoreReport {
-    pub articles: usize,
-    pub chunks: usize,
-    /// Chunks saved after the BM25 snapshot, re-indexed on load.
-    pub lexical_replayed: usize,
-    /// Why the stored index could not be used as it was, if it could not: the knowledge base
-    /// was then repaired (re-chunked, missing vectors embedded, stale entries dropped) and
-    /// stored again.
-    pub repaired: Option<String>,
-}
-
-/// Loads the stored knowledge into a knowledge base for `embedder`, without rebuilding the
-/// index: segments are read as they are (every read issued at once), then articles, chunks and
-/// both indexes are checked against each other by content hash. Anything out of step is
-/// repaired and stored again.
-pub async fn restore_knowledge<E: Embedder>(
-    store: &impl Store,
-    embedder: E,
-    chunk_config: ChunkConfig,
-    index_config: IndexConfig,
-    search_config: SearchConfig,
-) -> Result<(KnowledgeBase<E>, RestoreReport), StoreError> {
-    let (content, base, delta, lexical) = futures::join!(
-        read_content(store),
-        store.get(Table::IndexSegments, segment::VECTOR_BASE),
-        store.get(Table::IndexSegments, segment::VECTOR_DELTA),
-        store.get(Table::IndexSegments, segment::LEXICAL),
-    );
-    let ((content, orphans), base, delta, lexical) = (content?, base?, delta?, lexical?);
+/// The article records and chunks of the stored content, rebuilt from each article's text and
+/// checked against the stored hashes; what did not match, as problems.
+fn rebuild_chunks(content: Vec<ContentEntry>, orphans: usize) -> (Vec<ArticleRecord>, Vec<Chunk>, Vec<String>) {
     let mut problems: Vec<String> = Vec::new();
     if orphans > 0 {
         problems.push(format!("{orphans} chunk lists belong to no article"));
@@ -496,24 +468,83 @@ pub async fn restore_knowledge<E: Embedder>(
         }
         records.push(record);
     }
+    (records, chunks, problems)
+}
+
+/// What [`restore_knowledge`] found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RestoreReport {
+    pub articles: usize,
+    pub chunks: usize,
+    /// Chunks saved after the BM25 snapshot, re-indexed on load.
+    pub lexical_replayed: usize,
+    /// Why the stored index could not be used as it was, if it could not: the knowledge base
+    /// was then repaired (re-chunked, missing vectors embedded, stale entries dropped) and
+    /// stored again.
+    pub repaired: Option<String>,
+}
+
+/// Loads the stored knowledge into a knowledge base for `embedder`, without rebuilding the
+/// index: segments are read as they are (every read issued at once), then articles, chunks and
+/// both indexes are checked against each other by content hash. Anything out of step is
+/// repaired and stored again.
+pub async fn restore_knowledge<E: Embedder>(
+    store: &impl Store,
+    embedder: E,
+    chunk_config: ChunkConfig,
+    index_config: IndexConfig,
+    search_config: SearchConfig,
+) -> Result<(KnowledgeBase<E>, RestoreReport), StoreError> {
+    // Three reads run at once, and each decodes as soon as its own bytes arrive, so the CPU
+    // work on one part overlaps the browser still reading the others (the vector segment is
+    // by far the largest).
+    let content = async {
+        let (content, orphans) = read_content(store).await?;
+        Ok::<_, StoreError>(rebuild_chunks(content, orphans))
+    };
+    let vectors = async {
+        let (base, delta) = futures::join!(
+            store.get(Table::IndexSegments, segment::VECTOR_BASE),
+            store.get(Table::IndexSegments, segment::VECTOR_DELTA),
+        );
+        let (base, delta) = (base?, delta?);
+        Ok::<_, StoreError>(match (base, delta) {
+            (Some(base), Some(delta)) => Some(
+                VectorIndex::from_segments(&base.into_bytes("vector base")?, &delta.into_bytes("vector delta")?)
+                    .map_err(|error| error.to_string()),
+            ),
+            (None, None) => None,
+            _ => Some(Err("index segments are missing".to_string())),
+        })
+    };
+    let lexical = async {
+        let lexical = store.get(Table::IndexSegments, segment::LEXICAL).await?;
+        Ok::<_, StoreError>(match lexical.map(|v| v.into_bytes("lexical snapshot")).transpose()? {
+            Some(bytes) => Some(
+                postcard::from_bytes(&bytes)
+                    .map_err(|e| e.to_string())
+                    .and_then(Bm25Index::from_snapshot)
+                    .map_err(|error| format!("the BM25 snapshot is damaged: {error}")),
+            ),
+            None => None,
+        })
+    };
+    let (content, vectors, lexical) = futures::join!(content, vectors, lexical);
+    let ((records, chunks, mut problems), vectors, lexical) = (content?, vectors?, lexical?);
     let mut report = RestoreReport { articles: records.len(), chunks: chunks.len(), ..RestoreReport::default() };
 
-    let index = match (base, delta) {
-        (Some(base), Some(delta)) => {
-            match VectorIndex::from_segments(&base.into_bytes("vector base")?, &delta.into_bytes("vector delta")?) {
-                Ok(index) if index.embedder() == embedder.id() && index.dim() == embedder.dim() => Some(index),
-                Ok(index) => {
-                    problems.push(format!("the index was made by `{}`, not `{}`", index.embedder(), embedder.id()));
-                    None
-                }
-                Err(error) => {
-                    problems.push(error.to_string());
-                    None
-                }
-            }
+    let index = match vectors {
+        Some(Ok(index)) if index.embedder() == embedder.id() && index.dim() == embedder.dim() => Some(index),
+        Some(Ok(index)) => {
+            problems.push(format!("the index was made by `{}`, not `{}`", index.embedder(), embedder.id()));
+            None
         }
-        (None, None) if records.is_empty() => None,
-        _ => {
+        Some(Err(error)) => {
+            problems.push(error);
+            None
+        }
+        None if records.is_empty() => None,
+        None => {
             problems.push("index segments are missing".into());
             None
         }
@@ -521,14 +552,12 @@ pub async fn restore_knowledge<E: Embedder>(
     let index = index.unwrap_or_else(|| VectorIndex::new(embedder.id(), embedder.dim(), &index_config));
 
     let chunk_ids: std::collections::HashSet<&str> = chunks.iter().map(|c| c.id.as_str()).collect();
-    let mut bm25 = match lexical.map(|v| v.into_bytes("lexical snapshot")).transpose()? {
-        Some(bytes) => postcard::from_bytes(&bytes)
-            .map_err(|e| e.to_string())
-            .and_then(Bm25Index::from_snapshot)
-            .unwrap_or_else(|error| {
-                problems.push(format!("the BM25 snapshot is damaged: {error}"));
-                Bm25Index::new(Bm25Config::default())
-            }),
+    let mut bm25 = match lexical {
+        Some(Ok(bm25)) => bm25,
+        Some(Err(error)) => {
+            problems.push(error);
+            Bm25Index::new(Bm25Config::default())
+        }
         None => Bm25Index::new(Bm25Config::default()),
     };
     let stale: Vec<String> = bm25.ids().filter(|id| !chunk_ids.contains(id.as_str())).cloned().collect();
