@@ -29,6 +29,22 @@ struct Cli {
     command: Command,
 }
 
+/// A model at an OpenAI-compatible endpoint; without `--endpoint`, the offline backend.
+#[derive(clap::Args)]
+struct RemoteFlags {
+    /// Base URL of an OpenAI-compatible API, e.g. `http://127.0.0.1:11434/v1` (Ollama),
+    /// `http://127.0.0.1:8080/v1` (llama.cpp server) or `https://api.openai.com/v1`.
+    #[arg(long)]
+    endpoint: Option<String>,
+    /// The model to ask at the endpoint.
+    #[arg(long, default_value = "gpt-4o-mini")]
+    model: String,
+    /// The environment variable that holds the API key (the key itself is never a flag, so it
+    /// stays out of shell history and process lists; it is never printed).
+    #[arg(long, default_value = "PERSONA_API_KEY")]
+    api_key_env: String,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Ask the demo persona a question about the demo articles: with the offline backend, or
@@ -38,33 +54,16 @@ enum Command {
         /// Print the reply and the turn trace as JSON.
         #[arg(long)]
         json: bool,
-        /// Base URL of an OpenAI-compatible API, e.g. `http://127.0.0.1:11434/v1` (Ollama),
-        /// `http://127.0.0.1:8080/v1` (llama.cpp server) or `https://api.openai.com/v1`.
-        #[arg(long)]
-        endpoint: Option<String>,
-        /// The model to ask at the endpoint.
-        #[arg(long, default_value = "gpt-4o-mini")]
-        model: String,
-        /// The environment variable that holds the API key (the key itself is never a flag, so
-        /// it stays out of shell history and process lists).
-        #[arg(long, default_value = "PERSONA_API_KEY")]
-        api_key_env: String,
+        #[command(flatten)]
+        remote: RemoteFlags,
     },
     /// Chat with the demo persona through the staged pipeline: one turn per line of standard
     /// input (or one `--message`), the reply streamed as it arrives. Only committed turns join
     /// the conversation; a turn that fails is reported and the chat goes on. Exits non-zero if
     /// any turn did not commit.
     Chat {
-        /// Base URL of an OpenAI-compatible API (every stage calls its model); without it, the
-        /// offline backend answers.
-        #[arg(long)]
-        endpoint: Option<String>,
-        /// The model to ask at the endpoint.
-        #[arg(long, default_value = "gpt-4o-mini")]
-        model: String,
-        /// The environment variable that holds the API key (never printed).
-        #[arg(long, default_value = "PERSONA_API_KEY")]
-        api_key_env: String,
+        #[command(flatten)]
+        remote: RemoteFlags,
         /// A time limit per model call in milliseconds, retries included.
         #[arg(long)]
         timeout_ms: Option<u64>,
@@ -157,14 +156,10 @@ enum EvalCommand {
         /// JSONL of {"message","label":"attack"|"benign"} (optionally "lang", "technique").
         #[arg(long)]
         cases: PathBuf,
-        /// Also ask this OpenAI-compatible endpoint about messages the rules let through
+        /// With `--endpoint`, the model is also asked about messages the rules let through
         /// (without it, the deterministic layer alone is measured).
-        #[arg(long)]
-        endpoint: Option<String>,
-        #[arg(long, default_value = "gpt-4o-mini")]
-        model: String,
-        #[arg(long, default_value = "PERSONA_API_KEY")]
-        api_key_env: String,
+        #[command(flatten)]
+        remote: RemoteFlags,
         /// List the misses on standard error.
         #[arg(long)]
         show_misses: bool,
@@ -331,7 +326,9 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::Eval { what: EvalCommand::Vet { cases, endpoint, model, api_key_env, show_misses } } => {
+        Command::Eval {
+            what: EvalCommand::Vet { cases, remote: RemoteFlags { endpoint, model, api_key_env }, show_misses },
+        } => {
             let result = (|| {
                 let model = match endpoint {
                     Some(endpoint) => {
@@ -373,7 +370,14 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Command::Chat { endpoint, model, api_key_env, timeout_ms, corpus, message, trace, json_trace } => {
+        Command::Chat {
+            remote: RemoteFlags { endpoint, model, api_key_env },
+            timeout_ms,
+            corpus,
+            message,
+            trace,
+            json_trace,
+        } => {
             let args = chat::ChatArgs { endpoint, model, api_key_env, timeout_ms, corpus, message, trace, json_trace };
             return chat::run(args);
         }
@@ -386,7 +390,7 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     match cli.command {
-        Command::Ask { question, json, endpoint, model, api_key_env } => {
+        Command::Ask { question, json, remote: RemoteFlags { endpoint, model, api_key_env } } => {
             let own = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
             // One question, no earlier conversation.
             let conversations = MemoryBank::new(HashEmbedder::default(), []);
