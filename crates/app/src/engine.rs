@@ -105,7 +105,8 @@ impl Engine {
     pub async fn open_store(&self, name: &str) -> Result<Option<Transcript>, StoreError> {
         let db = Rc::new(IdbStore::open(name).await?);
         let _ = IdbStore::request_persistent_storage().await;
-        let (knowledge, report) = persist::restore_knowledge(
+        // The exact base vectors (the largest segment) come later: see `finish_restore`.
+        let (knowledge, report) = persist::restore_knowledge_first(
             &*db,
             HashEmbedder::default(),
             ChunkConfig::default(),
@@ -135,6 +136,24 @@ impl Engine {
             *self.conversation.borrow_mut() = header;
             transcript
         }))
+    }
+
+    /// Reads the exact base vectors a restore left pending and adds them (searches answer
+    /// exactly meanwhile, by re-embedding their candidates); made again and stored if they are
+    /// missing or damaged. Call once the app is interactive.
+    pub async fn finish_restore(&self) -> Result<(), StoreError> {
+        let Some(db) = self.store.borrow().clone() else { return Ok(()) };
+        if !self.knowledge.borrow().exact_pending() {
+            return Ok(());
+        }
+        let exact = persist::read_exact_vectors(&*db).await?;
+        // No borrow is held across an await: a turn may search meanwhile.
+        let repaired = persist::install_exact_vectors(&mut self.knowledge.borrow_mut(), exact);
+        if let Some((why, batch)) = repaired {
+            web_sys::console::warn_1(&format!("the stored knowledge was repaired: {why}").into());
+            db.apply(&batch).await?;
+        }
+        Ok(())
     }
 
     /// Makes a turn durable: the user's message and the reply (and, for a new conversation,

@@ -284,6 +284,15 @@ pub trait BatchEmbedder {
     fn id(&self) -> &str;
     fn dim(&self) -> usize;
     fn embed_batch(&self, texts: &[String]) -> impl std::future::Future<Output = Result<Vec<Embedding>, EmbedError>>;
+
+    /// The vector of `text` right now, when this embedder is local (and so deterministic: the
+    /// same text always gives the same vector); `None` for one that has to ask a server. The
+    /// knowledge base uses it to re-rank exactly while a restored index still waits for its
+    /// stored exact vectors.
+    fn embed_now(&self, text: &str) -> Option<Embedding> {
+        let _ = text;
+        None
+    }
 }
 
 impl<E: Embedder> BatchEmbedder for E {
@@ -297,5 +306,9 @@ impl<E: Embedder> BatchEmbedder for E {
 
     async fn embed_batch(&self, texts: &[String]) -> Result<Vec<Embedding>, EmbedError> {
         Ok(texts.iter().map(|t| self.embed(t)).collect())
+    }
+
+    fn embed_now(&self, text: &str) -> Option<Embedding> {
+        Some(self.embed(text))
     }
 }

@@ -80,6 +80,11 @@ impl Quantized {
         let codes = vector.iter().map(|x| (x / step).round().clamp(-127.0, 127.0) as i8).collect();
         Quantized { step, codes }
     }
+
+    /// The dot product of `vector` with this code's approximation of its vector.
+    fn dot(&self, vector: &[f32]) -> f32 {
+        self.codes.iter().zip(vector).map(|(c, x)| f32::from(*c) * x).sum::<f32>() * self.step
+    }
 }
 
 impl instant_distance::Point for Quantized {
@@ -152,9 +157,13 @@ pub enum IndexFormatError {
 const MAGIC: &[u8; 4] = b"PEVI";
 /// The format version [`VectorIndex::to_bytes`] writes.
 ///
-/// Version 2: quantised graph points, exact vectors as raw `f32`s, base and delta as separate
-/// segments (version 1 was one postcard body with `f32` points in the graph).
-pub const FORMAT_VERSION: u16 = 2;
+/// Version 3: the exact base vectors are a segment of their own ([`VectorIndex::exact_segment`]),
+/// so a restore can answer from the graph before they are read. Version 2 (still read) kept
+/// them at the end of the base segment; version 1 (rejected) was one postcard body with `f32`
+/// points in the graph.
+pub const FORMAT_VERSION: u16 = 3;
+/// The oldest format version whose segments this build still reads.
+const OLDEST_SEGMENT_VERSION: u16 = 2;
 
 /// An HNSW base graph, an exact delta segment and tombstones, for one embedder's vectors.
 pub struct VectorIndex {
@@ -164,8 +173,13 @@ pub struct VectorIndex {
     /// Values are slots into `base_ids` and `base_vectors`.
     base: HnswMap<Quantized, u32>,
     base_ids: Vec<String>,
-    /// The exact base vectors, `dim` floats per slot, in slot order.
+    /// The exact base vectors, `dim` floats per slot, in slot order; empty while
+    /// `exact_pending`.
     base_vectors: Vec<f32>,
+    /// Restored from a base segment without its exact vectors, which
+    /// [`VectorIndex::install_exact`] adds later. Meanwhile base candidates are scored with
+    /// vectors the caller supplies ([`VectorIndex::search_with`]) or with their quantised codes.
+    exact_pending: bool,
     /// Base entries that were removed or replaced.
     tombstones: BTreeSet<String>,
     /// Vectors added since the base was built, searched exactly.
@@ -237,6 +251,7 @@ impl VectorIndex {
             base,
             base_ids: ids,
             base_vectors: points.concat(),
+            exact_pending: false,
             tombstones: BTreeSet::new(),
             delta: Vec::new(),
             lookup: HashMap::new(),
@@ -290,12 +305,19 @@ impl VectorIndex {
         ids
     }
 
-    /// The live vector of `id`.
+    /// The live vector of `id` (`None` for a base vector while the exact vectors are pending).
     pub fn vector(&self, id: &str) -> Option<&[f32]> {
         match self.lookup.get(id)? {
+            Location::Base(_) if self.exact_pending => None,
             Location::Base(slot) => Some(self.base_vector(*slot)),
             Location::Delta(position) => Some(&self.delta[*position].1),
         }
+    }
+
+    /// True while a restored base still waits for its exact vectors
+    /// ([`VectorIndex::install_exact`]).
+    pub fn exact_pending(&self) -> bool {
+        self.exact_pending
     }
 
     fn base_vector(&self, slot: u32) -> &[f32] {
@@ -338,7 +360,12 @@ impl VectorIndex {
 
     /// A new index whose base graph holds every live vector, with an empty delta and no
     /// tombstones. Pure: it can run elsewhere while this index keeps answering.
+    ///
+    /// # Panics
+    /// While the exact vectors are pending ([`VectorIndex::exact_pending`]): the new graph needs
+    /// them.
     pub fn merged(&self) -> VectorIndex {
+        assert!(!self.exact_pending, "a merge needs the exact base vectors");
         let mut points = Vec::with_capacity(self.len());
         let mut ids = Vec::with_capacity(self.len());
         for (slot, id) in self.base_ids.iter().enumerate() {
@@ -356,6 +383,18 @@ impl VectorIndex {
 
     /// The `k` nearest live vectors to `query`, best first.
     pub fn search(&self, query: &Embedding, k: usize) -> Result<Vec<Hit>, EmbeddingError> {
+        self.search_with(query, k, &|_| None)
+    }
+
+    /// [`VectorIndex::search`], where `exact` supplies the exact vector of a base id while the
+    /// stored ones are pending (a local embedder re-embeds the chunk: the same vector, so the
+    /// same results). Without it a pending base candidate is scored by its quantised code.
+    pub fn search_with(
+        &self,
+        query: &Embedding,
+        k: usize,
+        exact: &dyn Fn(&str) -> Option<Vec<f32>>,
+    ) -> Result<Vec<Hit>, EmbeddingError> {
         check(&self.embedder, self.dim, query)?;
         if k == 0 {
             return Ok(Vec::new());
@@ -371,8 +410,17 @@ impl VectorIndex {
             let mut search = Search::default();
             for item in self.base.search(&Quantized::new(&query.vector), &mut search) {
                 let slot = *item.value;
-                if self.tombstones.is_empty() || !self.tombstones.contains(&self.base_ids[slot as usize]) {
-                    scored.push((dot(&query.vector, self.base_vector(slot)), Location::Base(slot)));
+                let id = &self.base_ids[slot as usize];
+                if self.tombstones.is_empty() || !self.tombstones.contains(id) {
+                    let score = if !self.exact_pending {
+                        dot(&query.vector, self.base_vector(slot))
+                    } else {
+                        match exact(id) {
+                            Some(vector) if vector.len() == self.dim => dot(&query.vector, &vector),
+                            _ => item.point.dot(&query.vector),
+                        }
+                    };
+                    scored.push((score, Location::Base(slot)));
                 }
             }
         }
@@ -389,6 +437,11 @@ impl VectorIndex {
         let mut scored: Vec<(f32, Location)> = Vec::with_capacity(self.base_ids.len() + self.delta.len());
         for (slot, vector) in self.base_vectors.chunks_exact(self.dim.max(1)).enumerate() {
             scored.push((dot(&query.vector, vector), Location::Base(slot as u32)));
+        }
+        if self.exact_pending {
+            for (code, slot) in self.base.iter().map(|(id, code)| (code, self.base.values[id.into_inner() as usize])) {
+                scored.push((code.dot(&query.vector), Location::Base(slot)));
+            }
         }
         for (position, (_, vector)) in self.delta.iter().enumerate() {
             scored.push((dot(&query.vector, vector), Location::Delta(position)));
@@ -422,10 +475,12 @@ impl VectorIndex {
         scored.iter().map(|(score, l)| Hit { id: id_of(l).clone(), score: *score }).collect()
     }
 
-    /// The base graph and its vectors as one segment: written when the base changes (a build
-    /// or a merge), read back without rebuilding. Layout: `PEVB`, the format version (u16 LE),
-    /// the header length (u32 LE), a postcard header (embedder, dimension, tuning, graph, ids),
-    /// then the exact vectors as raw little-endian `f32`s — a typed array's bytes.
+    /// The base graph as one segment: written when the base changes (a build or a merge), read
+    /// back without rebuilding. Layout: `PEVB`, the format version (u16 LE), the header length
+    /// (u32 LE), a postcard header (embedder, dimension, tuning, graph with its quantised
+    /// codes, ids). Version 2 segments had the exact vectors after the header; version 3 keeps
+    /// them in [`VectorIndex::exact_segment`], so the graph (a third of the bytes) can answer
+    /// first.
     pub fn base_segment(&self) -> Vec<u8> {
         let header = BaseHeaderRef {
             embedder: &self.embedder,
@@ -434,7 +489,60 @@ impl VectorIndex {
             base: &self.base,
             base_ids: &self.base_ids,
         };
-        segment(BASE_MAGIC, &header, self.base_vectors.iter().copied())
+        segment(BASE_MAGIC, &header, std::iter::empty())
+    }
+
+    /// The exact base vectors as one segment, tied to its base by tag: `PEVX`, version, header
+    /// length, a postcard header (base tag, dimension, count), then raw little-endian `f32`s —
+    /// a typed array's bytes. `None` while they are pending (nothing to write that the store
+    /// does not already hold).
+    pub fn exact_segment(&self) -> Option<Vec<u8>> {
+        if self.exact_pending {
+            return None;
+        }
+        let header = ExactHeader { base_tag: self.base_tag(), dim: self.dim, count: self.base_ids.len() };
+        Some(segment(EXACT_MAGIC, &header, self.base_vectors.iter().copied()))
+    }
+
+    /// Adds the exact base vectors read from [`VectorIndex::exact_segment`] to an index
+    /// restored without them. Checked against this base: a segment of another base, size or
+    /// version is refused and the index stays as it was.
+    pub fn install_exact(&mut self, bytes: &[u8]) -> Result<(), IndexFormatError> {
+        let (header, vectors): (ExactHeader, Vec<f32>) = read_segment(EXACT_MAGIC, bytes)?;
+        if header.base_tag != self.base_tag() || header.dim != self.dim || header.count != self.base_ids.len() {
+            return Err(IndexFormatError::Corrupt("the exact vectors belong to another base".into()));
+        }
+        if vectors.len() != header.count * header.dim {
+            return Err(IndexFormatError::Corrupt("the exact vectors are truncated".into()));
+        }
+        self.base_vectors = vectors;
+        self.exact_pending = false;
+        Ok(())
+    }
+
+    /// Fills pending exact vectors from `exact` (a local embedder re-embedding each chunk): the
+    /// repair when the stored exact segment is lost or damaged. An id it cannot supply keeps
+    /// its quantised approximation.
+    pub fn fill_exact(&mut self, exact: &dyn Fn(&str) -> Option<Vec<f32>>) {
+        if !self.exact_pending {
+            return;
+        }
+        let mut codes: Vec<Option<&Quantized>> = vec![None; self.base_ids.len()];
+        for (pid, code) in self.base.iter() {
+            codes[self.base.values[pid.into_inner() as usize] as usize] = Some(code);
+        }
+        let mut vectors = Vec::with_capacity(self.base_ids.len() * self.dim);
+        for (slot, id) in self.base_ids.iter().enumerate() {
+            match exact(id) {
+                Some(vector) if vector.len() == self.dim => vectors.extend_from_slice(&vector),
+                _ => match codes[slot] {
+                    Some(code) => vectors.extend(code.codes.iter().map(|c| f32::from(*c) * code.step)),
+                    None => vectors.extend(std::iter::repeat_n(0.0, self.dim)),
+                },
+            }
+        }
+        self.base_vectors = vectors;
+        self.exact_pending = false;
     }
 
     /// The delta and the tombstones as one small segment, tied to its base: rewritten whenever
@@ -461,12 +569,15 @@ impl VectorIndex {
         fnv1a64(&joined) ^ self.base_ids.len() as u64
     }
 
-    /// The index from its two segments, without rebuilding anything.
+    /// The index from its base and delta segments, without rebuilding anything. A version 3
+    /// base comes back with its exact vectors pending ([`VectorIndex::install_exact`]); a
+    /// version 2 base carries them.
     pub fn from_segments(base: &[u8], delta: &[u8]) -> Result<VectorIndex, IndexFormatError> {
         let (header, vectors): (BaseHeader, Vec<f32>) = read_segment(BASE_MAGIC, base)?;
         let (delta_header, delta_vectors): (DeltaHeader, Vec<f32>) = read_segment(DELTA_MAGIC, delta)?;
         let BaseHeader { embedder, dim, config, base, base_ids } = header;
         let mut index = VectorIndex {
+            exact_pending: vectors.is_empty() && !base_ids.is_empty(),
             embedder,
             dim,
             config,
@@ -493,7 +604,7 @@ impl VectorIndex {
             .collect();
         if index.base.values.len() != index.base_ids.len()
             || index.base.values.iter().any(|slot| *slot as usize >= index.base_ids.len())
-            || index.base_vectors.len() != index.base_ids.len() * index.dim
+            || (!index.exact_pending && index.base_vectors.len() != index.base_ids.len() * index.dim)
             || index.base.iter().any(|(_, code)| code.codes.len() != index.dim)
         {
             return Err(IndexFormatError::Corrupt("inconsistent segment sizes".into()));
@@ -503,15 +614,22 @@ impl VectorIndex {
     }
 
     /// The whole index as bytes: `PEVI`, the format version (u16 LE), the base segment's length
-    /// (u64 LE), the base segment, the delta segment.
+    /// (u64 LE), the base segment, the exact segment's length (u64 LE), the exact segment, the
+    /// delta segment.
+    ///
+    /// # Panics
+    /// While the exact vectors are pending.
     pub fn to_bytes(&self) -> Vec<u8> {
         let base = self.base_segment();
+        let exact = self.exact_segment().expect("the exact vectors are loaded");
         let delta = self.delta_segment();
-        let mut out = Vec::with_capacity(14 + base.len() + delta.len());
+        let mut out = Vec::with_capacity(22 + base.len() + exact.len() + delta.len());
         out.extend_from_slice(MAGIC);
         out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-        out.extend_from_slice(&(base.len() as u64).to_le_bytes());
-        out.extend_from_slice(&base);
+        for part in [&base, &exact] {
+            out.extend_from_slice(&(part.len() as u64).to_le_bytes());
+            out.extend_from_slice(part);
+        }
         out.extend_from_slice(&delta);
         out
     }
@@ -519,21 +637,38 @@ impl VectorIndex {
     /// Restores an index written by [`VectorIndex::to_bytes`], without rebuilding.
     pub fn from_bytes(bytes: &[u8]) -> Result<VectorIndex, IndexFormatError> {
         check_header(MAGIC, bytes)?;
-        let body = &bytes[6..];
-        if body.len() < 8 {
-            return Err(IndexFormatError::Corrupt("truncated".into()));
+        let version = u16::from_le_bytes([bytes[4], bytes[5]]);
+        if version != FORMAT_VERSION {
+            return Err(IndexFormatError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
         }
-        let base_len = u64::from_le_bytes(body[..8].try_into().expect("8 bytes")) as usize;
-        let rest = &body[8..];
-        if base_len > rest.len() {
-            return Err(IndexFormatError::Corrupt("truncated".into()));
+        let truncated = || IndexFormatError::Corrupt("truncated".into());
+        let mut rest = &bytes[6..];
+        let mut parts = Vec::with_capacity(2);
+        for _ in 0..2 {
+            let len_bytes: [u8; 8] = rest.get(..8).ok_or_else(truncated)?.try_into().expect("8 bytes");
+            let len = usize::try_from(u64::from_le_bytes(len_bytes)).map_err(|_| truncated())?;
+            let part = rest.get(8..8 + len).ok_or_else(truncated)?;
+            parts.push(part);
+            rest = &rest[8 + len..];
         }
-        VectorIndex::from_segments(&rest[..base_len], &rest[base_len..])
+        let mut index = VectorIndex::from_segments(parts[0], rest)?;
+        if index.exact_pending {
+            index.install_exact(parts[1])?;
+        }
+        Ok(index)
     }
 }
 
 const BASE_MAGIC: &[u8; 4] = b"PEVB";
 const DELTA_MAGIC: &[u8; 4] = b"PEVD";
+const EXACT_MAGIC: &[u8; 4] = b"PEVX";
+
+#[derive(Serialize, Deserialize)]
+struct ExactHeader {
+    base_tag: u64,
+    dim: usize,
+    count: usize,
+}
 
 #[derive(Serialize)]
 struct BaseHeaderRef<'a> {
@@ -580,7 +715,7 @@ fn check_header(magic: &[u8; 4], bytes: &[u8]) -> Result<(), IndexFormatError> {
         return Err(IndexFormatError::NotAnIndex);
     }
     let version = u16::from_le_bytes([bytes[4], bytes[5]]);
-    if version != FORMAT_VERSION {
+    if !(OLDEST_SEGMENT_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(IndexFormatError::UnsupportedVersion { found: version, supported: FORMAT_VERSION });
     }
     Ok(())
@@ -621,16 +756,19 @@ mod tests {
     use super::*;
     use crate::embed::{Embedder, HashEmbedder};
 
+    const TEXTS: [(&str, &str); 4] = [
+        ("plan", "Businesses with a formal written plan grow faster."),
+        ("cash", "Cash flow is the money moving in and out of the till every week."),
+        ("price", "Raise your prices when costs go up and customers still queue."),
+        ("hire", "Your first employee needs a contract, payroll and training."),
+    ];
+
     fn corpus(embedder: &HashEmbedder) -> Vec<(String, Embedding)> {
-        [
-            ("plan", "Businesses with a formal written plan grow faster."),
-            ("cash", "Cash flow is the money moving in and out of the till every week."),
-            ("price", "Raise your prices when costs go up and customers still queue."),
-            ("hire", "Your first employee needs a contract, payroll and training."),
-        ]
-        .into_iter()
-        .map(|(id, text)| (id.to_string(), embedder.embed(text)))
-        .collect()
+        TEXTS.into_iter().map(|(id, text)| (id.to_string(), embedder.embed(text))).collect()
+    }
+
+    fn corpus_texts() -> HashMap<String, String> {
+        TEXTS.into_iter().map(|(id, text)| (id.to_string(), text.to_string())).collect()
     }
 
     fn index() -> (HashEmbedder, VectorIndex) {
@@ -763,21 +901,57 @@ mod tests {
     fn segments_split_the_large_stable_base_from_the_small_delta() {
         let (embedder, mut index) = index();
         let base = index.base_segment();
-        assert_eq!(&base[..4], b"PEVB");
-        assert!(base.len() > 4 * 384 * 4, "four raw f32 vectors and the graph");
+        let exact = index.exact_segment().unwrap();
+        assert_eq!((&base[..4], &exact[..4]), (&b"PEVB"[..], &b"PEVX"[..]));
+        assert!(base.len() > 4 * 384 && base.len() < 4 * 384 * 4, "the graph and its codes: {}", base.len());
+        assert!(exact.len() > 4 * 384 * 4, "four raw f32 vectors: {}", exact.len());
         index.insert("tax", embedder.embed("Sales tax returns are due every quarter.")).unwrap();
         index.remove("price");
         assert_eq!(index.base_segment(), base, "inserts and deletes leave the base segment alone");
+        assert_eq!(index.exact_segment().unwrap(), exact, "and the exact vectors");
         let delta = index.delta_segment();
         assert!(delta.len() < 384 * 4 + 200, "one vector and a tombstone: {} bytes", delta.len());
-        let restored = VectorIndex::from_segments(&base, &delta).unwrap();
+        let mut restored = VectorIndex::from_segments(&base, &delta).unwrap();
+        assert!(restored.exact_pending());
         assert_eq!(restored.ids(), index.ids());
+        assert_eq!((restored.vector("plan"), restored.vector("tax").is_some()), (None, true));
+        assert!(restored.exact_segment().is_none(), "nothing to write while pending");
         let query = embedder.embed("sales tax");
-        assert_eq!(restored.search(&query, 2).unwrap(), index.search(&query, 2).unwrap());
+        // Pending: a caller that can make the exact vectors gets the same answer...
+        let texts: HashMap<String, String> = corpus_texts();
+        let remake = |id: &str| texts.get(id).map(|t| embedder.embed(t).vector);
+        assert_eq!(restored.search_with(&query, 3, &remake).unwrap(), index.search(&query, 3).unwrap());
+        // ...one that cannot gets the same ids, scored by the quantised codes.
+        let approximate = restored.search(&query, 3).unwrap();
+        let expected = index.search(&query, 3).unwrap();
+        assert_eq!(approximate.iter().map(|h| &h.id).collect::<Vec<_>>(), expected.iter().map(|h| &h.id).collect::<Vec<_>>());
+        for (a, e) in approximate.iter().zip(&expected) {
+            assert!((a.score - e.score).abs() < 0.02, "{} vs {}", a.score, e.score);
+        }
+        restored.install_exact(&exact).unwrap();
+        assert!(!restored.exact_pending());
+        assert_eq!(restored.search(&query, 3).unwrap(), index.search(&query, 3).unwrap());
+        assert_eq!(restored.vector("plan"), index.vector("plan"));
+
+        // Version 2 segments (exact vectors inside the base) are still read, loaded at once.
+        let mut v2 = base.clone();
+        v2[4..6].copy_from_slice(&2u16.to_le_bytes());
+        let header_len = u32::from_le_bytes(exact[6..10].try_into().unwrap()) as usize;
+        v2.extend_from_slice(&exact[10 + header_len..]);
+        let old = VectorIndex::from_segments(&v2, &delta).unwrap();
+        assert!(!old.exact_pending());
+        assert_eq!(old.search(&query, 3).unwrap(), index.search(&query, 3).unwrap());
 
         let other = index.merged();
         let err = VectorIndex::from_segments(&other.base_segment(), &delta).unwrap_err();
         assert!(err.to_string().contains("another base"), "{err}");
+        let mut pending = VectorIndex::from_segments(&base, &delta).unwrap();
+        let err = pending.install_exact(&other.exact_segment().unwrap()).unwrap_err();
+        assert!(err.to_string().contains("another base"), "{err}");
+        assert!(pending.install_exact(&exact[..exact.len() - 4]).is_err(), "truncated");
+        assert!(pending.exact_pending(), "a refused segment changes nothing");
+        pending.fill_exact(&remake);
+        assert_eq!(pending.exact_segment().unwrap(), exact, "re-embedding makes the same vectors");
         assert!(matches!(
             VectorIndex::from_segments(&base[..base.len() - 3], &delta),
             Err(IndexFormatError::Corrupt(_))

@@ -401,7 +401,8 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
         for article in prepared.articles {
             self.articles.insert(article.id.clone(), article);
         }
-        if self.index.needs_merge() {
+        // A restored base waiting for its exact vectors merges once they are in.
+        if self.index.needs_merge() && !self.index.exact_pending() {
             self.index = self.index.merged();
         }
         Ok(report)
@@ -409,6 +410,7 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
 
     /// Folds the vector index's delta and tombstones into a new base graph, if it has any.
     pub fn merge_index(&mut self) {
+        self.fill_exact();
         let (_, delta, tombstones) = self.index.segments();
         if delta + tombstones > 0 {
             self.index = self.index.merged();
@@ -464,11 +466,14 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
         let config = &self.search_config;
         let depth = k * config.candidates_per_result.max(1);
         let ranked: Vec<(String, f32)> = match config.retriever {
-            Retriever::Vector => self.index.search(query_embedding, k)?.into_iter().map(|h| (h.id, h.score)).collect(),
+            Retriever::Vector => {
+                self.index.search_with(query_embedding, k, &self.exact_vector())?.into_iter().map(|h| (h.id, h.score)).collect()
+            }
             Retriever::Bm25 => self.lexical.search_weighted(&self.expanded_terms(query), k),
             Retriever::Hybrid => {
                 let lexical = self.lexical.search_weighted(&self.expanded_terms(query), depth);
-                let vector = self.index.search(&self.with_feedback(query_embedding, &lexical), depth)?;
+                let vector =
+                    self.index.search_with(&self.with_feedback(query_embedding, &lexical), depth, &self.exact_vector())?;
                 let mut fused: HashMap<String, f32> = HashMap::new();
                 for (rank, hit) in vector.iter().enumerate() {
                     *fused.entry(hit.id.clone()).or_default() += 1.0 / (config.rrf_k + rank as f32 + 1.0);
@@ -492,18 +497,62 @@ impl<E: BatchEmbedder> KnowledgeBase<E> {
     /// by `feedback_weight`, and renormalised (Rocchio feedback).
     fn with_feedback(&self, query: &Embedding, ranked: &[(String, f32)]) -> Embedding {
         let config = &self.search_config;
-        let passages: Vec<&[f32]> =
-            ranked.iter().take(config.feedback_passages).filter_map(|(id, _)| self.index.vector(id)).collect();
+        let exact = self.exact_vector();
+        let passages: Vec<std::borrow::Cow<[f32]>> = ranked
+            .iter()
+            .take(config.feedback_passages)
+            .filter_map(|(id, _)| match self.index.vector(id) {
+                Some(vector) => Some(std::borrow::Cow::Borrowed(vector)),
+                None => exact(id).map(std::borrow::Cow::Owned),
+            })
+            .collect();
         if config.feedback_weight <= 0.0 || passages.is_empty() {
             return query.clone();
         }
         let mut moved = query.clone();
         let share = config.feedback_weight / passages.len() as f32;
         for passage in passages {
-            moved.vector.iter_mut().zip(passage).for_each(|(q, p)| *q += share * p);
+            moved.vector.iter_mut().zip(passage.iter()).for_each(|(q, p)| *q += share * p);
         }
         normalize(&mut moved.vector);
         moved
+    }
+
+    /// The exact vector of a chunk, made again by a local embedder: what the index uses for
+    /// base vectors while its stored exact vectors are still being read (the same text gives
+    /// the same vector, so results do not change when they arrive).
+    fn exact_vector(&self) -> impl Fn(&str) -> Option<Vec<f32>> + '_ {
+        move |id: &str| {
+            if !self.index.exact_pending() {
+                return None;
+            }
+            let chunk = self.chunks.get(id)?;
+            self.embedder.embed_now(&chunk.search_text()).map(|e| e.vector)
+        }
+    }
+
+    /// True while the index, restored without its exact vectors, waits for them
+    /// ([`KnowledgeBase::install_exact`]). Searches answer meanwhile, exactly with a local
+    /// embedder.
+    pub fn exact_pending(&self) -> bool {
+        self.index.exact_pending()
+    }
+
+    /// Adds the stored exact vectors ([`crate::persist::load_exact_vectors`]).
+    pub fn install_exact(&mut self, bytes: &[u8]) -> Result<(), crate::index::IndexFormatError> {
+        self.index.install_exact(bytes)
+    }
+
+    /// Makes pending exact vectors from the chunks (local embedders; others keep the quantised
+    /// approximation): the repair when the stored ones are lost, and the step before a merge.
+    pub fn fill_exact(&mut self) {
+        if self.index.exact_pending() {
+            let exact = |id: &str| {
+                let chunk = self.chunks.get(id)?;
+                self.embedder.embed_now(&chunk.search_text()).map(|e| e.vector)
+            };
+            self.index.fill_exact(&exact);
+        }
     }
 
     /// The other chunks of the same article section (same heading path), in article order.

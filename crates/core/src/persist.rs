@@ -195,8 +195,11 @@ fn put_article(article: &Article, chunks: &[StoredChunk], batch: &mut Batch) {
 
 /// Names of the index segments in [`Table::IndexSegments`].
 pub mod segment {
-    /// The HNSW base graph and its vectors ([`crate::index::VectorIndex::base_segment`]).
+    /// The HNSW base graph with its quantised codes ([`crate::index::VectorIndex::base_segment`]).
     pub const VECTOR_BASE: &str = "vector/base";
+    /// The base's exact vectors ([`crate::index::VectorIndex::exact_segment`]), read after the
+    /// rest so the first search does not wait for the largest segment.
+    pub const VECTOR_EXACT: &str = "vector/exact";
     /// The exact delta and tombstones ([`crate::index::VectorIndex::delta_segment`]).
     pub const VECTOR_DELTA: &str = "vector/delta";
     /// A BM25 snapshot (postcard); chunks saved since are replayed on restore.
@@ -254,6 +257,11 @@ fn segments<E: BatchEmbedder>(
             batch.put(Table::IndexSegments, segment::CONTENT, Value::Bytes(content));
             batch.put_json(Table::IndexSegments, segment::CONTENT_CHANGED, &Vec::<String>::new());
             batch.put(Table::IndexSegments, segment::VECTOR_BASE, Value::Bytes(index.base_segment()));
+            // Pending exact vectors are already stored under this base's tag (a base only
+            // changes by a merge, which loads them first).
+            if let Some(exact) = index.exact_segment() {
+                batch.put(Table::IndexSegments, segment::VECTOR_EXACT, Value::Bytes(exact));
+            }
             batch.put_json(Table::IndexSegments, segment::BASE_TAG, &index.base_tag().to_string());
             let lexical = postcard::to_allocvec(&kb.lexical_index().snapshot()).expect("a snapshot always serialises");
             batch.put(Table::IndexSegments, segment::LEXICAL, Value::Bytes(lexical));
@@ -485,10 +493,78 @@ pub struct RestoreReport {
 }
 
 /// Loads the stored knowledge into a knowledge base for `embedder`, without rebuilding the
-/// index: segments are read as they are (every read issued at once), then articles, chunks and
-/// both indexes are checked against each other by content hash. Anything out of step is
-/// repaired and stored again.
+/// index, exact vectors included ([`restore_knowledge_first`] plus [`finish_restore`], with
+/// every read issued at once).
 pub async fn restore_knowledge<E: Embedder>(
+    store: &impl Store,
+    embedder: E,
+    chunk_config: ChunkConfig,
+    index_config: IndexConfig,
+    search_config: SearchConfig,
+) -> Result<(KnowledgeBase<E>, RestoreReport), StoreError> {
+    let (first, exact) = futures::join!(
+        restore_knowledge_first(store, embedder, chunk_config, index_config, search_config),
+        read_exact_vectors(store),
+    );
+    let (mut kb, mut report) = first?;
+    if let Some(problem) = finish_restore(store, &mut kb, exact?).await? {
+        report.repaired = Some(match report.repaired {
+            Some(earlier) => format!("{earlier}; {problem}"),
+            None => problem,
+        });
+    }
+    Ok((kb, report))
+}
+
+/// The stored exact base vectors, for [`finish_restore`].
+pub async fn read_exact_vectors(store: &impl Store) -> Result<Option<Vec<u8>>, StoreError> {
+    store.get(Table::IndexSegments, segment::VECTOR_EXACT).await?.map(|v| v.into_bytes("exact vectors")).transpose()
+}
+
+/// Gives a knowledge base from [`restore_knowledge_first`] its exact vectors (`exact`, from
+/// [`read_exact_vectors`]). When they are missing or belong to another base, they are made
+/// again from the chunks and stored; the returned text says so. Nothing to do, and `None`,
+/// when the base is not waiting for them.
+pub async fn finish_restore<E: Embedder>(
+    store: &impl Store,
+    kb: &mut KnowledgeBase<E>,
+    exact: Option<Vec<u8>>,
+) -> Result<Option<String>, StoreError> {
+    match install_exact_vectors(kb, exact) {
+        None => Ok(None),
+        Some((why, batch)) => {
+            store.apply(&batch).await?;
+            Ok(Some(why))
+        }
+    }
+}
+
+/// The synchronous part of [`finish_restore`] (for callers that must not hold `kb` across an
+/// await): installs `exact`, or makes the vectors again and returns why, with the batch that
+/// stores them.
+pub fn install_exact_vectors<E: Embedder>(kb: &mut KnowledgeBase<E>, exact: Option<Vec<u8>>) -> Option<(String, Batch)> {
+    if !kb.exact_pending() {
+        return None;
+    }
+    let problem = match exact.map(|bytes| kb.install_exact(&bytes)) {
+        Some(Ok(())) => return None,
+        Some(Err(error)) => error.to_string(),
+        None => "the exact vectors are missing".to_string(),
+    };
+    kb.fill_exact();
+    let mut batch = Batch::new();
+    let bytes = kb.vector_index().exact_segment().expect("filled");
+    batch.put(Table::IndexSegments, segment::VECTOR_EXACT, Value::Bytes(bytes));
+    Some((format!("{problem}: made again from the chunks"), batch))
+}
+
+/// Loads the stored knowledge without rebuilding the index and without waiting for the exact
+/// base vectors, the largest segment: the graph answers at once (exactly, with a local
+/// embedder, which re-embeds the few candidates it re-ranks) while [`finish_restore`] adds them.
+/// Segments are read as they are (every read issued at once), then articles, chunks and both
+/// indexes are checked against each other by content hash. Anything out of step is repaired
+/// and stored again.
+pub async fn restore_knowledge_first<E: Embedder>(
     store: &impl Store,
     embedder: E,
     chunk_config: ChunkConfig,
@@ -577,6 +653,7 @@ pub async fn restore_knowledge<E: Embedder>(
     let articles = records.into_iter().map(|r| r.article).collect();
     let mut kb = KnowledgeBase::from_parts(embedder, chunk_config, search_config, articles, chunks, index, bm25);
     if !problems.is_empty() {
+        kb.fill_exact();
         kb.repair().map_err(|e| StoreError::Corrupt(e.to_string()))?;
         store.apply(&knowledge_snapshot(&kb)).await?;
         report.repaired = Some(problems.join("; "));
@@ -763,6 +840,46 @@ mod tests {
         assert_eq!(top(&restored, "payroll contract"), top(&kb, "payroll contract"));
         let (_, again) = restore(&store);
         assert_eq!(again.repaired, None, "the repair was stored");
+    }
+
+    #[test]
+    fn a_restore_answers_before_the_exact_vectors_arrive_and_the_same_after() {
+        let store = MemoryStore::default();
+        let mut kb = kb();
+        block_on(save_articles(&store, &mut kb, vec![Article::new("cash", CASH), Article::new("hire", HIRE)])).unwrap();
+        block_on(compact(&store, &mut kb)).unwrap();
+        let first = || {
+            block_on(restore_knowledge_first(
+                &store,
+                crate::embed::HashEmbedder::default(),
+                ChunkConfig::default(),
+                IndexConfig::default(),
+                SearchConfig::default(),
+            ))
+            .unwrap()
+        };
+        let (mut restored, report) = first();
+        assert_eq!(report.repaired, None);
+        assert!(restored.exact_pending(), "the base came without its exact vectors");
+        for query in ["thirteen-week forecast", "payroll for staff", "reserves"] {
+            let (now, then) = (restored.search(query, 3).unwrap(), kb.search(query, 3).unwrap());
+            assert_eq!(now, then, "re-embedded candidates give identical results: {query}");
+        }
+        let exact = block_on(read_exact_vectors(&store)).unwrap();
+        assert_eq!(block_on(finish_restore(&store, &mut restored, exact)).unwrap(), None);
+        assert!(!restored.exact_pending());
+        assert_eq!(restored.vector_index().to_bytes(), kb.vector_index().to_bytes());
+
+        // Lost exact vectors are made again from the chunks, and stored.
+        let mut lose = Batch::new();
+        lose.delete(Table::IndexSegments, segment::VECTOR_EXACT);
+        block_on(store.apply(&lose)).unwrap();
+        let (mut restored, _) = first();
+        let why = block_on(finish_restore(&store, &mut restored, None)).unwrap().expect("repaired");
+        assert!(why.contains("missing"), "{why}");
+        assert_eq!(restored.vector_index().to_bytes(), kb.vector_index().to_bytes());
+        let (_, report) = restore(&store);
+        assert_eq!(report.repaired, None, "the repair was stored");
     }
 
     #[test]

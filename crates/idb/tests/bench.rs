@@ -15,7 +15,7 @@ use persona_core::index::IndexConfig;
 use persona_core::index::VectorIndex;
 use persona_core::knowledge::{Article, KnowledgeBase, SearchConfig};
 use persona_core::persist::{
-    knowledge_snapshot, restore_knowledge, save_articles, segment, ArticleRecord, StoredChunk,
+    finish_restore, knowledge_snapshot, read_exact_vectors, restore_knowledge_first, save_articles, segment, ArticleRecord, StoredChunk,
 };
 use persona_core::store::{Store, Table};
 use persona_idb::IdbStore;
@@ -155,7 +155,8 @@ async fn storage_benchmark_10k_chunks() {
     let started = now();
     let store = IdbStore::open(name).await.unwrap();
     let opened_ms = now() - started;
-    let (mut kb, report) = restore_knowledge(
+    // The exact vectors are read after the first search, as the app does.
+    let (mut kb, report) = restore_knowledge_first(
         &store,
         HashEmbedder::default(),
         ChunkConfig::default(),
@@ -165,26 +166,36 @@ async fn storage_benchmark_10k_chunks() {
     .await
     .unwrap();
     let restored_ms = now() - started;
+    assert!(kb.exact_pending());
     let answer = kb.search(question, 5).unwrap();
     let first_answer_ms = now() - started;
+    let exact = read_exact_vectors(&store).await.unwrap();
+    assert_eq!(finish_restore(&store, &mut kb, exact).await.unwrap(), None, "stored exact vectors fit");
+    let complete_ms = now() - started;
+    assert_eq!(kb.search(question, 5).unwrap(), answer, "the same answer with the stored vectors");
     assert_eq!(report.repaired, None, "restored as stored");
     assert_eq!(report.chunks, ARTICLES * PARAGRAPHS);
     assert_eq!(answer.into_iter().map(|r| r.chunk.id).collect::<Vec<_>>(), expected);
 
     // Where restore spends its time: the same steps again, one at a time (reads, then decoding).
     let started = now();
-    let (content, base, delta, lexical) = futures::join!(
+    let (content, base, delta, lexical, exact) = futures::join!(
         store.get(Table::IndexSegments, segment::CONTENT),
         store.get(Table::IndexSegments, segment::VECTOR_BASE),
         store.get(Table::IndexSegments, segment::VECTOR_DELTA),
         store.get(Table::IndexSegments, segment::LEXICAL),
+        store.get(Table::IndexSegments, segment::VECTOR_EXACT),
     );
     let read_ms = now() - started;
     let bytes = |v: Result<Option<persona_core::store::Value>, _>| v.unwrap().unwrap().into_bytes("segment").unwrap();
-    let (content, base, delta, lexical) = (bytes(content), bytes(base), bytes(delta), bytes(lexical));
+    let (content, base, delta, lexical, exact) =
+        (bytes(content), bytes(base), bytes(delta), bytes(lexical), bytes(exact));
     let started = now();
-    let index = VectorIndex::from_segments(&base, &delta).unwrap();
+    let mut index = VectorIndex::from_segments(&base, &delta).unwrap();
     let vectors_ms = now() - started;
+    let started = now();
+    index.install_exact(&exact).unwrap();
+    let exact_ms = now() - started;
     let started = now();
     let snapshot = postcard::from_bytes(&lexical).unwrap();
     let _bm25 = Bm25Index::from_snapshot(snapshot).unwrap();
@@ -207,11 +218,12 @@ async fn storage_benchmark_10k_chunks() {
     let chunks_ms = now() - started;
     assert_eq!((rebuilt, index.len()), (ARTICLES * PARAGRAPHS, ARTICLES * PARAGRAPHS));
     console_log!(
-        "restore breakdown: read segments {read_ms:.0} ms ({:.1} MB: vectors + graph {:.1}, BM25 {:.1}, content \
-         {:.1}); decode vectors + graph {vectors_ms:.0} ms, BM25 {lexical_ms:.0} ms, content {content_ms:.0} ms; \
-         rebuild and check chunks {chunks_ms:.0} ms",
-        (content.len() + base.len() + delta.len() + lexical.len()) as f64 / 1e6,
+        "restore breakdown: read segments {read_ms:.0} ms ({:.1} MB: graph + codes {:.1}, exact vectors {:.1}, \
+         BM25 {:.1}, content {:.1}); decode graph {vectors_ms:.0} ms, exact vectors {exact_ms:.0} ms, BM25 \
+         {lexical_ms:.0} ms, content {content_ms:.0} ms; rebuild and check chunks {chunks_ms:.0} ms",
+        (content.len() + base.len() + delta.len() + lexical.len() + exact.len()) as f64 / 1e6,
         (base.len() + delta.len()) as f64 / 1e6,
+        exact.len() as f64 / 1e6,
         lexical.len() as f64 / 1e6,
         content.len() as f64 / 1e6,
     );
@@ -229,7 +241,7 @@ async fn storage_benchmark_10k_chunks() {
         "storage benchmark: {} chunks × 384 dims; build (chunk + embed + HNSW) {build_ms:.0} ms; \
          save everything {save_ms:.0} ms (encoding {encode_ms:.0} ms), {:.1} MB written; \
          engine start → first answered search {first_answer_ms:.0} ms (open {opened_ms:.0} ms, \
-         restore {:.0} ms, search {:.0} ms); save one 20-chunk article {save_article_ms:.0} ms; \
+         restore {:.0} ms, search {:.0} ms), exact vectors in at {complete_ms:.0} ms; save one 20-chunk article {save_article_ms:.0} ms; \
          origin usage {}",
         ARTICLES * PARAGRAPHS,
         stored_bytes as f64 / 1e6,

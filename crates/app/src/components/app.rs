@@ -48,7 +48,12 @@ pub fn app() -> Html {
         use_effect_with((), move |_| {
             spawn_local(async move {
                 match engine.open_store(DATABASE_NAME).await {
-                    Ok(saved) => state.dispatch(ChatAction::Loaded(saved)),
+                    Ok(saved) => {
+                        state.dispatch(ChatAction::Loaded(saved));
+                        if let Err(error) = engine.finish_restore().await {
+                            web_sys::console::warn_1(&format!("exact vectors not loaded: {error}").into());
+                        }
+                    }
                     Err(error) => {
                         state.dispatch(ChatAction::Loaded(None));
                         state.dispatch(ChatAction::Notice(format!("{error} This conversation will not be saved.")));
