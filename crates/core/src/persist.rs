@@ -595,15 +595,12 @@ pub async fn restore_knowledge_first<E: Embedder>(
     };
     let lexical = async {
         let lexical = store.get(Table::IndexSegments, segment::LEXICAL).await?;
-        Ok::<_, StoreError>(match lexical.map(|v| v.into_bytes("lexical snapshot")).transpose()? {
-            Some(bytes) => Some(
-                postcard::from_bytes(&bytes)
-                    .map_err(|e| e.to_string())
-                    .and_then(Bm25Index::from_snapshot)
-                    .map_err(|error| format!("the BM25 snapshot is damaged: {error}")),
-            ),
-            None => None,
-        })
+        Ok::<_, StoreError>(lexical.map(|v| v.into_bytes("lexical snapshot")).transpose()?.map(|bytes| {
+            postcard::from_bytes(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(Bm25Index::from_snapshot)
+                .map_err(|error| format!("the BM25 snapshot is damaged: {error}"))
+        }))
     };
     let (content, vectors, lexical) = futures::join!(content, vectors, lexical);
     let ((records, chunks, mut problems), vectors, lexical) = (content?, vectors?, lexical?);
