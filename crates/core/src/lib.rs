@@ -7,7 +7,9 @@
 //!
 //! Module map:
 //! - [`persona`]: the persona profile, read from a Character Card V2 JSON.
+//! - [`card`]: Character Card V1/V2/V3 files, JSON or PNG: import with clear errors, export.
 //! - [`chunk`]: Markdown/plain text → chunks with heading path, offsets and a content-hash id.
+//! - [`markdown`]: Markdown → a small, closed, safe document tree (no raw HTML, safe links, citations).
 //! - [`facts`]: a chunk → numbered, atomic facts (what grounding rebuilds answers from).
 //! - [`grounding`]: deterministic checks on replies: citations, figures, invented experience, leaks.
 //! - [`embed`]: the [`embed::Embedder`] trait and the built-in offline hashing embedder.
@@ -28,6 +30,7 @@
 
 pub mod backup;
 pub mod bm25;
+pub mod card;
 pub mod chat;
 pub mod chunk;
 pub mod embed;
@@ -36,6 +39,7 @@ pub mod grounding;
 pub mod index;
 pub mod knowledge;
 pub mod lexicon;
+pub mod markdown;
 pub mod model;
 pub mod offline;
 pub mod persist;

@@ -2,6 +2,7 @@
 //!
 //! Our own fields live under `data.extensions.persona_engine`; every other field of the card,
 //! known or not, is kept in `extra` maps so an import → export round trip loses nothing.
+//! [`crate::card`] reads and writes whole card files (V1/V2/V3, JSON or PNG) on top of this.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -30,6 +31,9 @@ pub struct CharacterCard {
     pub spec: String,
     pub spec_version: String,
     pub data: CardData,
+    /// Every other top-level field, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
 }
 
 /// The `data` object of a card.
@@ -119,10 +123,24 @@ impl Persona {
 
     /// Writes the card back out, with the profile stored under its extension key.
     pub fn to_card_json(&self) -> String {
+        serde_json::to_string_pretty(&self.card_with_profile()).expect("a card always serialises")
+    }
+
+    /// The card with the profile stored under its extension key. When the card's extension
+    /// already reads as this profile it is kept exactly as it was (a round trip changes nothing,
+    /// not even an empty field the profile would leave out), and a default profile is not added
+    /// to a card that had none.
+    pub(crate) fn card_with_profile(&self) -> CharacterCard {
         let mut card = self.card.clone();
-        let profile = serde_json::to_value(&self.profile).expect("a profile always serialises");
-        card.data.extensions.insert(EXTENSION_KEY.to_string(), profile);
-        serde_json::to_string_pretty(&card).expect("a card always serialises")
+        let unchanged = match card.data.extensions.get(EXTENSION_KEY) {
+            Some(stored) => serde_json::from_value::<PersonaProfile>(stored.clone()).is_ok_and(|p| p == self.profile),
+            None => self.profile == PersonaProfile::default(),
+        };
+        if !unchanged {
+            let profile = serde_json::to_value(&self.profile).expect("a profile always serialises");
+            card.data.extensions.insert(EXTENSION_KEY.to_string(), profile);
+        }
+        card
     }
 
     pub fn name(&self) -> &str {
