@@ -26,6 +26,7 @@
 //! - [`store`]: the storage trait (tables of records, atomic batches) and an in-memory store.
 //! - [`backup`]: everything in a store as one versioned JSON file, and back.
 //! - [`persist`]: what each engine operation writes, as one batch; reading it back.
+//! - [`library`]: personas, their conversations and drafts: writes as batches, reads.
 //! - [`vet`]: Vet's deterministic first layer: obfuscation folded away, manipulation techniques recognised.
 
 pub mod backup;
@@ -39,6 +40,7 @@ pub mod grounding;
 pub mod index;
 pub mod knowledge;
 pub mod lexicon;
+pub mod library;
 pub mod markdown;
 pub mod model;
 pub mod offline;
