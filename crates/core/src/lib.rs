@@ -26,6 +26,7 @@
 //! - [`store`]: the storage trait (tables of records, atomic batches) and an in-memory store.
 //! - [`backup`]: everything in a store as one versioned JSON file, and back.
 //! - [`persist`]: what each engine operation writes, as one batch; reading it back.
+//! - [`settings`]: the user's settings (endpoint, key, models per stage, retrieval depth, offline), validated in plain words.
 //! - [`library`]: personas, their conversations and drafts: writes as batches, reads.
 //! - [`vet`]: Vet's deterministic first layer: obfuscation folded away, manipulation techniques recognised.
 
@@ -48,6 +49,7 @@ pub mod persist;
 pub mod persona;
 pub mod pipeline;
 pub mod prompt;
+pub mod settings;
 pub mod store;
 pub mod structured;
 pub mod text;

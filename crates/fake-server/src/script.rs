@@ -80,6 +80,15 @@ pub enum ScriptError {
 /// stand-in for a real model's per-call latency in pipeline benchmarks. It does not apply to
 /// embeddings or `GET /v1/models`.
 ///
+/// `api_key` makes the server require `Authorization: Bearer <api_key>` on every request
+/// (CORS preflights excepted, as browsers send them without credentials): a request without it,
+/// or with another token, gets HTTP 401 with OpenAI's error JSON, code `invalid_api_key`
+/// (`Incorrect API key provided`, or `You didn't provide an API key…` when there is none).
+/// Unset, the default, no key is checked.
+///
+/// `hide_models: true` removes `GET /v1/models` and `GET /v1/models/{id}`: they answer 404
+/// like any unknown route, as on servers without a model list.
+///
 /// # JSON format
 ///
 /// ```json
@@ -87,6 +96,8 @@ pub enum ScriptError {
 ///   "models": ["fake-model", "other-model"],
 ///   "embedding_dimensions": 16,
 ///   "latency_ms": 40,
+///   "api_key": "sk-test-key",
+///   "hide_models": false,
 ///   "rules": [
 ///     { "when": { "user_contains": "weather" }, "times": 2,
 ///       "reply": { "type": "error", "status": 503, "message": "overloaded" } },
@@ -127,6 +138,13 @@ pub struct Script {
     /// of the rule's `delay_ms`; simulates a model's per-call latency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub latency_ms: Option<u64>,
+    /// The bearer token every request must carry; none is checked when unset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    /// Whether `GET /v1/models` (and `/v1/models/{id}`) answer 404, as if the server had no
+    /// model list.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hide_models: bool,
 }
 
 fn default_models() -> Vec<String> {
@@ -145,6 +163,8 @@ impl Default for Script {
             models: default_models(),
             embedding_dimensions: DEFAULT_EMBEDDING_DIMENSIONS,
             latency_ms: None,
+            api_key: None,
+            hide_models: false,
         }
     }
 }
@@ -190,6 +210,18 @@ impl Script {
         self
     }
 
+    /// Requires `Authorization: Bearer <key>` on every request (builder style); others get 401.
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// Makes `GET /v1/models` answer 404 (builder style), like a server without a model list.
+    pub fn hide_models(mut self) -> Self {
+        self.hide_models = true;
+        self
+    }
+
     /// The latency added before every chat-completion answer.
     pub(crate) fn latency_duration(&self) -> Duration {
         Duration::from_millis(self.latency_ms.unwrap_or(0))
@@ -216,6 +248,13 @@ impl Script {
         let max = duration_ms(MAX_DELAY);
         if self.latency_ms.is_some_and(|ms| ms > max) {
             return Err(ScriptError::Invalid(format!("latency_ms must be at most {max}")));
+        }
+        if let Some(key) = &self.api_key {
+            if key.is_empty() || key.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err(ScriptError::Invalid(
+                    "api_key must be non-empty, without spaces or control characters".to_owned(),
+                ));
+            }
         }
         for (index, rule) in self.rules.iter().enumerate() {
             rule.validate().map_err(|message| ScriptError::InvalidRule { rule: index, message })?;
@@ -497,6 +536,8 @@ mod tests {
           "models": ["fake-model", "other-model"],
           "embedding_dimensions": 16,
           "latency_ms": 40,
+          "api_key": "sk-test-key",
+          "hide_models": false,
           "rules": [
             { "when": { "user_contains": "weather" }, "times": 2,
               "reply": { "type": "error", "status": 503, "message": "overloaded" } },
@@ -518,6 +559,8 @@ mod tests {
         let script = Script::from_json(json).unwrap();
         assert_eq!(script.rules.len(), 7);
         assert_eq!(script.latency_ms, Some(40));
+        assert_eq!(script.api_key.as_deref(), Some("sk-test-key"));
+        assert!(!script.hide_models);
         assert_eq!(script.rules[6], Rule::new(Reply::dropped()).user_contains("vanish"));
         assert_eq!(
             script.embedding_rules,
@@ -540,6 +583,12 @@ mod tests {
         assert!(json.contains(r#"{"type":"dropped"}"#) && json.contains(r#""latency_ms":25"#), "{json}");
         assert_eq!(Script::from_json(&json).unwrap(), script);
         assert!(!serde_json::to_string(&Script::new()).unwrap().contains("latency_ms"), "omitted when unset");
+        let guarded = Script::new().api_key("sk-k").hide_models();
+        let json = serde_json::to_string(&guarded).unwrap();
+        assert!(json.contains(r#""api_key":"sk-k""#) && json.contains(r#""hide_models":true"#), "{json}");
+        assert_eq!(Script::from_json(&json).unwrap(), guarded);
+        let plain = serde_json::to_string(&Script::new()).unwrap();
+        assert!(!plain.contains("api_key") && !plain.contains("hide_models"), "omitted when unset: {plain}");
     }
 
     #[test]
@@ -572,6 +621,8 @@ mod tests {
         assert!(matches!(Script::from_json(r#"{"latency_ms": 30001}"#), Err(ScriptError::Invalid(_))));
         assert_eq!(Script::from_json(r#"{"latency_ms": 30000}"#).unwrap().latency_ms, Some(30_000));
         assert!(Script::new().latency(Duration::from_secs(31)).validate().is_err());
+        assert!(matches!(Script::from_json(r#"{"api_key": ""}"#), Err(ScriptError::Invalid(_))));
+        assert!(matches!(Script::from_json(r#"{"api_key": "sk a"}"#), Err(ScriptError::Invalid(_))));
         let bad_embedding_rule =
             r#"{"embedding_rules": [{"reply": {"type": "error", "status": 302, "message": "x"}}]}"#;
         assert!(matches!(

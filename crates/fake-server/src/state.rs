@@ -32,6 +32,10 @@ pub(crate) struct AppState {
     pub models: Vec<String>,
     /// The default embedding dimension.
     pub embedding_dimensions: usize,
+    /// The bearer token every request must carry, if any.
+    pub api_key: Option<String>,
+    /// Whether the model list routes are left out.
+    pub hide_models: bool,
     /// Added to the delay of every chat-completion answer.
     latency: Duration,
     slots: Mutex<Vec<Slot>>,
@@ -68,6 +72,8 @@ impl AppState {
             latency: script.latency_duration(),
             models: script.models,
             embedding_dimensions: script.embedding_dimensions,
+            api_key: script.api_key,
+            hide_models: script.hide_models,
             slots: slots(script.rules),
             embedding_slots: slots(script.embedding_rules),
             requests: Mutex::new(Vec::new()),

@@ -98,3 +98,11 @@ fn binary_rejects_an_out_of_range_latency() {
     assert!(output.stdout.is_empty(), "nothing on stdout when not listening");
     assert!(String::from_utf8_lossy(&output.stderr).contains("latency_ms"));
 }
+
+#[tokio::test]
+async fn api_key_flag_requires_the_bearer_token() {
+    let (_server, url) = start(&["--api-key", "sk-flag-key"]);
+    let models = |token: &'static str| reqwest::Client::new().get(format!("{url}/v1/models")).bearer_auth(token).send();
+    assert_eq!(models("sk-other").await.unwrap().status(), reqwest::StatusCode::UNAUTHORIZED);
+    assert_eq!(models("sk-flag-key").await.unwrap().status(), reqwest::StatusCode::OK);
+}

@@ -439,6 +439,99 @@ async fn models_are_listed_in_openai_shape() {
 }
 
 #[tokio::test]
+async fn api_key_is_required_when_the_script_sets_one() {
+    let server = FakeServer::start(Script::new().api_key("sk-right-key")).await;
+    let models = |token: Option<&'static str>| {
+        let mut request = Client::new().get(format!("{}/models", server.base_url()));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+
+    let wrong = models(Some("sk-wrong-key")).await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = wrong.json().await.unwrap();
+    assert_eq!(
+        body,
+        json!({"error": {
+            "message": "Incorrect API key provided",
+            "type": "invalid_request_error",
+            "param": null,
+            "code": "invalid_api_key",
+        }})
+    );
+
+    let missing = models(None).await.unwrap();
+    assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+    let body: Value = missing.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().starts_with("You didn't provide an API key"), "{body}");
+    assert_eq!(body["error"]["code"], "invalid_api_key");
+
+    assert_eq!(models(Some("sk-right-key")).await.unwrap().status(), StatusCode::OK);
+    let chat = Client::new()
+        .post(format!("{}/chat/completions", server.base_url()))
+        .bearer_auth("sk-wrong-key")
+        .json(&chat_body("hi"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chat.status(), StatusCode::UNAUTHORIZED, "every route checks the key");
+    let chat = Client::new()
+        .post(format!("{}/chat/completions", server.base_url()))
+        .header(AUTHORIZATION, "Bearer sk-right-key")
+        .json(&chat_body("hi"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(chat.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn preflights_pass_without_a_key_and_refusals_carry_cors_headers() {
+    let server = FakeServer::start(Script::new().api_key("sk-right-key")).await;
+    let preflight = Client::new()
+        .request(Method::OPTIONS, format!("{}/models", server.base_url()))
+        .header("origin", "http://127.0.0.1:8080")
+        .header("access-control-request-method", "GET")
+        .header("access-control-request-headers", "authorization")
+        .send()
+        .await
+        .unwrap();
+    assert!(preflight.status().is_success(), "{}", preflight.status());
+    let refused = Client::new()
+        .get(format!("{}/models", server.base_url()))
+        .header("origin", "http://127.0.0.1:8080")
+        .bearer_auth("sk-wrong-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(refused.headers()["access-control-allow-origin"], "*", "a browser can read the 401");
+    assert_eq!(server.requests().len(), 2, "both recorded");
+}
+
+#[tokio::test]
+async fn no_key_is_checked_by_default() {
+    let server = FakeServer::start(Script::new()).await;
+    let response =
+        Client::new().get(format!("{}/models", server.base_url())).bearer_auth("anything").send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn hide_models_makes_the_model_list_404() {
+    let server = FakeServer::start(Script::new().hide_models()).await;
+    for path in ["models", "models/fake-model"] {
+        let response = Client::new().get(format!("{}/{path}", server.base_url())).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: Value = response.json().await.unwrap();
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("Invalid URL"), "{body}");
+    }
+    assert_eq!(post_chat(&server, &chat_body("hi")).await.status(), StatusCode::OK, "chat still answers");
+}
+
+#[tokio::test]
 async fn embeddings_are_deterministic_with_configurable_dimensions() {
     let server = FakeServer::start(Script::new().embedding_dimensions(8)).await;
     let embed = |body: Value| {

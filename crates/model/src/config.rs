@@ -134,6 +134,11 @@ impl EndpointConfig {
         self.endpoint_url(&["chat", "completions"])
     }
 
+    /// `<base_url>/models`: the model list (`GET`).
+    pub fn models_url(&self) -> Result<Url, ConfigError> {
+        self.endpoint_url(&["models"])
+    }
+
     /// `<base_url>/embeddings`.
     pub fn embeddings_url(&self) -> Result<Url, ConfigError> {
         self.endpoint_url(&["embeddings"])
@@ -203,6 +208,13 @@ mod tests {
         let url = |base: &str| EndpointConfig::new(base, "m").embeddings_url().unwrap().to_string();
         assert_eq!(url("http://127.0.0.1:11434/v1/"), "http://127.0.0.1:11434/v1/embeddings");
         assert_eq!(url("https://x.example/v1?api-version=2"), "https://x.example/v1/embeddings?api-version=2");
+    }
+
+    #[test]
+    fn appends_models_like_chat_completions() {
+        let url = |base: &str| EndpointConfig::new(base, "m").models_url().unwrap().to_string();
+        assert_eq!(url("http://127.0.0.1:11434/v1/"), "http://127.0.0.1:11434/v1/models");
+        assert_eq!(url("https://x.example/v1?api-version=2"), "https://x.example/v1/models?api-version=2");
     }
 
     #[test]

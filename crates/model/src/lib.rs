@@ -125,6 +125,7 @@
 mod client;
 mod config;
 mod embedder;
+mod probe;
 mod response;
 mod retry;
 pub mod sse;
@@ -135,5 +136,6 @@ pub mod wire;
 pub use client::OpenAiChatModel;
 pub use config::{ConfigError, EndpointConfig};
 pub use embedder::{OpenAiEmbedder, DEFAULT_BATCH_SIZE};
+pub use probe::{test_connection, ConnectionProblem, ConnectionReport, PROBE_TIMEOUT};
 pub use retry::{is_retryable, PlatformSleeper, RecordingSleeper, RetryPolicy, Sleeper};
 pub use structured::Structured;

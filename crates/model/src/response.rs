@@ -194,7 +194,7 @@ pub(crate) fn redact_embed(error: EmbedError, secret: Option<&str>) -> EmbedErro
 }
 
 /// `text` with every occurrence of a non-empty `secret` replaced by `[redacted]`.
-fn scrub(text: String, secret: Option<&str>) -> String {
+pub(crate) fn scrub(text: String, secret: Option<&str>) -> String {
     match secret.filter(|secret| !secret.is_empty()) {
         Some(secret) if text.contains(secret) => text.replace(secret, "[redacted]"),
         _ => text,

@@ -9,7 +9,7 @@ use std::error::Error as _;
 
 use persona_core::model::ModelError;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use reqwest::Url;
+use reqwest::{Method, Url};
 use serde::Serialize;
 
 use crate::config::{display_url, ConfigError, EndpointConfig};
@@ -49,6 +49,18 @@ impl Transport {
         self.config.bearer_token()
     }
 
+    /// A request to the URL with the `Accept` header, the bearer token and the time limit.
+    fn request(&self, method: Method, accept: &'static str) -> reqwest::RequestBuilder {
+        let mut request = self.client.request(method, self.url.clone()).header(ACCEPT, accept);
+        if let Some(key) = self.config.bearer_token() {
+            request = request.bearer_auth(key);
+        }
+        if let Some(timeout) = self.config.timeout {
+            request = request.timeout(timeout);
+        }
+        request
+    }
+
     /// Sends `body` and returns the response of whatever status; errors only when no HTTP
     /// answer arrived. `accept` is the media type asked for (`application/json` now,
     /// `text/event-stream` for streaming).
@@ -57,19 +69,28 @@ impl Transport {
         body: &B,
         accept: &'static str,
     ) -> Result<reqwest::Response, ModelError> {
-        let mut request = self
-            .client
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, accept)
-            .json(body);
-        if let Some(key) = self.config.bearer_token() {
-            request = request.bearer_auth(key);
-        }
-        if let Some(timeout) = self.config.timeout {
-            request = request.timeout(timeout);
-        }
-        request.send().await.map_err(|error| self.network_error(error))
+        self.post_raw(body, accept).await.map_err(|error| self.network_error(error))
+    }
+
+    /// [`Transport::post`] with reqwest's own error, for callers that tell failures apart
+    /// (the connection probe).
+    pub(crate) async fn post_raw<B: Serialize + ?Sized>(
+        &self,
+        body: &B,
+        accept: &'static str,
+    ) -> Result<reqwest::Response, reqwest::Error> {
+        self.request(Method::POST, accept).header(CONTENT_TYPE, "application/json").json(body).send().await
+    }
+
+    /// `GET` the URL; the response of whatever status, or reqwest's error when no HTTP answer
+    /// arrived.
+    pub(crate) async fn get_raw(&self, accept: &'static str) -> Result<reqwest::Response, reqwest::Error> {
+        self.request(Method::GET, accept).send().await
+    }
+
+    /// The URL this transport calls.
+    pub(crate) fn url(&self) -> &Url {
+        &self.url
     }
 
     /// Sends `body` asking for JSON and returns the body of a 2xx answer; any other status
@@ -104,7 +125,12 @@ impl Transport {
     /// A transport failure as [`ModelError::Network`] (or [`ModelError::Timeout`] when the time
     /// limit ran out), with the cause chain but without the URL's credentials or query.
     pub(crate) fn network_error(&self, error: reqwest::Error) -> ModelError {
-        let mut message = format!("POST {}: ", display_url(&self.url));
+        self.network_error_for("POST", error)
+    }
+
+    /// [`Transport::network_error`] for a request of another method.
+    pub(crate) fn network_error_for(&self, method: &str, error: reqwest::Error) -> ModelError {
+        let mut message = format!("{method} {}: ", display_url(&self.url));
         if error.is_timeout() {
             if let Some(after_ms) = self.timeout_ms() {
                 return ModelError::Timeout { after_ms };

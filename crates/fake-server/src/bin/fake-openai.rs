@@ -1,5 +1,5 @@
-//! `fake-openai [--port N] [--script FILE] [--latency-ms N]`: runs the fake OpenAI server until
-//! killed.
+//! `fake-openai [--port N] [--script FILE] [--latency-ms N] [--api-key KEY]`: runs the fake
+//! OpenAI server until killed.
 //!
 //! Binds 127.0.0.1 only. Once the server accepts connections it prints exactly one line,
 //! `listening on http://127.0.0.1:PORT`, to stdout and flushes it, so a test harness (the
@@ -12,7 +12,7 @@ use std::process::ExitCode;
 
 use persona_fake_server::{FakeServer, Script};
 
-const USAGE: &str = "usage: fake-openai [--port N] [--script FILE] [--latency-ms N]
+const USAGE: &str = "usage: fake-openai [--port N] [--script FILE] [--latency-ms N] [--api-key KEY]
 
 Runs a fake OpenAI-compatible server on 127.0.0.1 (port 0, the default, picks a free one) and
 prints `listening on http://127.0.0.1:PORT` once ready. FILE is a JSON script; see the
@@ -20,7 +20,10 @@ persona-fake-server crate documentation for its format.
 
   --latency-ms N  wait N milliseconds (at most 30000) before every chat-completion answer, on
                   top of the rule's own delay_ms: a model's per-call latency, for benchmarks.
-                  Overrides the script's latency_ms.";
+                  Overrides the script's latency_ms.
+  --api-key KEY   require `Authorization: Bearer KEY` on every request; others get HTTP 401
+                  with OpenAI's error JSON (code invalid_api_key). Overrides the script's
+                  api_key.";
 
 /// The parsed command line.
 #[derive(Debug, Default)]
@@ -29,6 +32,8 @@ struct Args {
     script: Option<PathBuf>,
     /// Overrides the script's `latency_ms`.
     latency_ms: Option<u64>,
+    /// Overrides the script's `api_key`.
+    api_key: Option<String>,
 }
 
 /// What the command line asks for.
@@ -57,6 +62,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Command, String>
                 let ms = text.parse().map_err(|_| format!("--latency-ms: `{text}` is not a number of milliseconds"))?;
                 parsed.latency_ms = Some(ms);
             }
+            "--api-key" => parsed.api_key = Some(value("--api-key")?),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -88,6 +94,9 @@ async fn main() -> ExitCode {
     };
     if let Some(latency_ms) = args.latency_ms {
         script.latency_ms = Some(latency_ms);
+    }
+    if let Some(api_key) = args.api_key {
+        script.api_key = Some(api_key);
     }
     let server = match FakeServer::start_on_port(args.port, script).await {
         Ok(server) => server,
@@ -139,6 +148,17 @@ mod tests {
         assert!(parse(&["--latency-ms"]).is_err());
         assert!(parse(&["--latency-ms", "-5"]).is_err());
         assert!(parse(&["--latency-ms", "fast"]).is_err());
+    }
+
+    #[test]
+    fn parses_the_api_key_flag() {
+        let Ok(Command::Run(args)) = parse(&["--api-key", "sk-test"]) else { panic!("should parse") };
+        assert_eq!(args.api_key.as_deref(), Some("sk-test"));
+        let Ok(Command::Run(args)) = parse(&["--api-key=sk-other"]) else { panic!("should parse") };
+        assert_eq!(args.api_key.as_deref(), Some("sk-other"));
+        let Ok(Command::Run(args)) = parse(&[]) else { panic!("should parse") };
+        assert_eq!(args.api_key, None);
+        assert!(parse(&["--api-key"]).is_err());
     }
 
     #[test]

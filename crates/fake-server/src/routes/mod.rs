@@ -9,12 +9,13 @@ mod models;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::Request;
-use axum::http::header::{HeaderName, RETRY_AFTER};
+use axum::extract::{Request, State};
+use axum::http::header::{HeaderName, AUTHORIZATION, RETRY_AFTER};
 use axum::http::{HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{middleware, Json, Router};
+use axum::{Json, Router};
 use serde_json::json;
 use tower_http::cors::{AllowHeaders, Any, CorsLayer};
 
@@ -23,18 +24,47 @@ use crate::record;
 use crate::script::Reply;
 use crate::state::AppState;
 
-/// Builds the application: routes, CORS, and the request recorder outermost.
+/// Builds the application: routes, the API-key check, CORS, and the request recorder
+/// outermost (so preflights are answered before the key check, and 401s carry CORS headers).
 pub(crate) fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+    let mut router = Router::new()
         .route("/v1/chat/completions", post(chat::completions))
-        .route("/v1/models", get(models::list))
-        .route("/v1/models/{*id}", get(models::retrieve))
-        .route("/v1/embeddings", post(embeddings::create))
+        .route("/v1/embeddings", post(embeddings::create));
+    if !state.hide_models {
+        router = router.route("/v1/models", get(models::list)).route("/v1/models/{*id}", get(models::retrieve));
+    }
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), require_api_key))
         .layer(cors())
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record::record))
         .with_state(state)
+}
+
+/// Middleware: when the script sets `api_key`, answers 401 in OpenAI's words unless the
+/// request carries `Authorization: Bearer <api_key>`.
+async fn require_api_key(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
+    let Some(expected) = state.api_key.as_deref() else { return next.run(request).await };
+    let bearer = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::trim);
+    match bearer {
+        Some(token) if token == expected => next.run(request).await,
+        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "Incorrect API key provided")
+            .with_code("invalid_api_key")
+            .into_response(),
+        None => ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "You didn't provide an API key. You need to provide your API key in an Authorization header \
+             using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+        )
+        .with_code("invalid_api_key")
+        .into_response(),
+    }
 }
 
 /// Permissive CORS, so a page served from another local origin can call the server.
