@@ -138,3 +138,21 @@ export async function dumpDatabase(page, name = 'persona-engine') {
     return out;
   }, name);
 }
+
+/** Waits until a record of `store` in the app's database holds `text` (JSON text records). */
+export async function waitForStored(page, store, text, name = 'persona-engine') {
+  await page.waitForFunction(async ([store, text, name]) => {
+    const request = (r) => new Promise((ok, fail) => { r.onsuccess = () => ok(r.result); r.onerror = () => fail(r.error); });
+    const db = await request(indexedDB.open(name));
+    const values = await request(db.transaction(store, 'readonly').objectStore(store).getAll());
+    db.close();
+    return values.some((v) => typeof v === 'string' && v.includes(text));
+  }, [store, text, name], { timeout: 10_000 });
+}
+
+/** A database dump without the visitor's unsent text (draft and failed messages are kept
+ * apart from the conversation, in `settings` under `draft/…`). */
+export function withoutUnsent(dump) {
+  const settings = Object.fromEntries(Object.entries(dump.settings ?? {}).filter(([key]) => !key.startsWith('draft/')));
+  return { ...dump, settings };
+}

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { ROOT, serveStatic, launchBrowser, openPage, screenshot, startFakeOpenAI, dumpDatabase } from './harness.mjs';
+import { ROOT, serveStatic, launchBrowser, openPage, screenshot, startFakeOpenAI, dumpDatabase, waitForStored, withoutUnsent } from './harness.mjs';
 
 let server;
 let fake;
@@ -70,14 +70,18 @@ test('a model endpoint answers, and a failing one rolls the turn back', async ()
   await second.getByRole('button', { name: 'Discard' }).click();
   assert.equal(await page.locator('.message.user', { hasText: 'second time' }).count(), 0);
 
-  // A failed turn is never persisted: after a reload only committed messages come back.
+  // A failed turn is never committed; its text is kept apart, so after a reload it comes back
+  // as failed (ready to retry), and only committed messages are in the conversation's store.
   await send(page, 'fail please, third time');
   await page.locator('.message.user.failed', { hasText: 'third time' }).waitFor({ timeout: 15_000 });
+  await waitForStored(page, 'settings', 'third time');
   await page.reload();
   await page.locator('.transcript[data-loaded="true"]').waitFor();
   await page.locator(`[data-id="${okId}/reply"]`).waitFor();
-  assert.equal(await page.locator('.message.user', { hasText: 'fail please' }).count(), 0);
-  assert.equal(await page.locator('.message.user').count(), 1);
+  assert.equal(await page.locator('.message.user', { hasText: 'fail please' }).count(), 1);
+  assert.equal(await page.locator('.message.user', { hasText: 'third time' }).getAttribute('data-status'), 'failed');
+  const stored = Object.values((await dumpDatabase(page)).messages).map((m) => m.text);
+  assert.ok(!stored.some((text) => text.includes('fail please')), 'no failed message was committed');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -97,14 +101,18 @@ test('closing the page in the middle of a turn leaves the store exactly as it wa
   // The fake model takes 20 s to answer this one: the page is closed while the turn runs.
   const slow = await send(page, 'slow please, I will not wait');
   assert.equal(await slow.getAttribute('data-status'), 'pending');
+  await waitForStored(page, 'settings', 'slow please');
   assert.deepEqual(errors, []);
   await page.close();
 
   ({ page, errors } = await openPage(context, url));
   await page.locator('.transcript[data-loaded="true"]').waitFor();
   await page.locator(`[data-id="${okId}/reply"]`).waitFor();
-  assert.equal(await page.locator('.message.user', { hasText: 'slow please' }).count(), 0);
-  assert.deepEqual(await dumpDatabase(page), before, 'nothing of the interrupted turn was written');
+  // The typed text is kept (as failed, ready to retry); nothing of the turn itself was written.
+  const slowAgain = page.locator('.message.user', { hasText: 'slow please' });
+  assert.equal(await slowAgain.getAttribute('data-status'), 'failed');
+  assert.match(await slowAgain.innerText(), /closed before the reply arrived/);
+  assert.deepEqual(withoutUnsent(await dumpDatabase(page)), withoutUnsent(before), 'nothing of the interrupted turn was written');
   assert.deepEqual(errors, []);
   await context.close();
 });
@@ -141,7 +149,7 @@ test('stage progress is shown, the reply streams in, and Stop rolls the turn bac
   assert.match(await stopped.innerText(), /You stopped this reply/);
   assert.equal(await page.locator(`[data-id="${stoppedId}/reply"]`).count(), 0, 'no partial reply is kept');
   assert.equal(await page.locator(`[data-progress-for="${stoppedId}"]`).count(), 0);
-  assert.deepEqual(await dumpDatabase(page), before, 'a stopped turn writes nothing');
+  assert.deepEqual(withoutUnsent(await dumpDatabase(page)), withoutUnsent(before), 'a stopped turn writes nothing');
   assert.deepEqual(errors, []);
   await context.close();
 });

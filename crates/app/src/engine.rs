@@ -13,8 +13,11 @@ use persona_core::embed::HashEmbedder;
 use persona_core::index::IndexConfig;
 use persona_core::knowledge::{KnowledgeBase, MemoryBank, SearchConfig};
 use persona_core::model::{CancelToken, ChatMessage, ChatModel};
+use persona_core::knowledge::Article;
+use persona_core::library::{self, PersonaRecord};
 use persona_core::persist::{self, ConversationRecord, MemoryRecord};
 use persona_core::persona::Persona;
+use persona_core::settings::AppSettings;
 use persona_core::pipeline::{
     Backends, Clock, Event, NoModel, PhaseError, Pipeline, Schedule, Settlement, StageSettings, Turn, TurnOutput,
 };
@@ -25,8 +28,44 @@ use persona_model::{EndpointConfig, OpenAiChatModel};
 
 use crate::state::{ChatAction, TurnProgress};
 
-/// The conversation the demo persona keeps.
+/// The settings key of the persona open at the last visit.
+const ACTIVE_PERSONA: &str = "active-persona";
+/// The settings key of [`AppSettings`].
+const SETTINGS: &str = "app";
+
+/// The backend `settings` ask for, and a notice when they name an endpoint that cannot be used.
+fn backend_for(settings: &AppSettings) -> (Backend, Option<String>) {
+    if !settings.uses_model() {
+        return (Backend::Offline, None);
+    }
+    let mut config = EndpointConfig::new(settings.endpoint.trim(), settings.model.trim());
+    if !settings.api_key.is_empty() {
+        config = config.with_api_key(settings.api_key.clone());
+    }
+    match OpenAiChatModel::new(config) {
+        Ok(client) => (Backend::Model(client), None),
+        Err(error) => (
+            Backend::Offline,
+            Some(format!("The endpoint is not usable ({error}); using the offline backend.")),
+        ),
+    }
+}
+
+/// What retrieval returns for a query, for the knowledge panel's search box.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SearchResults {
+    /// `(passage, article title, score)` from the articles.
+    pub passages: Vec<(String, String, f32)>,
+    /// `(statement, score)` from the persona's own memory (profile and what visitors said).
+    pub memories: Vec<(String, f32)>,
+    /// `(exchange, score)` from this conversation's earlier turns.
+    pub exchanges: Vec<(String, f32)>,
+}
+
+/// The demo persona's first conversation (the only one before personas could be managed).
 pub const CONVERSATION_ID: &str = "demo-jane";
+/// The demo persona's id.
+pub const DEMO_PERSONA_ID: &str = "jane";
 
 /// Who writes the replies.
 pub enum Backend {
@@ -37,7 +76,15 @@ pub enum Backend {
 }
 
 pub struct Engine {
-    pub persona: Persona,
+    /// The persona the visitor is talking to.
+    pub persona: RefCell<Persona>,
+    /// Its id in the store, and its avatar (a `data:` URL), if any.
+    pub persona_id: RefCell<String>,
+    pub avatar: RefCell<Option<String>>,
+    /// Every stored persona.
+    pub personas: RefCell<Vec<PersonaRecord>>,
+    /// The open persona's conversations, newest first.
+    pub conversation_list: RefCell<Vec<ConversationRecord>>,
     /// Replaced by the stored knowledge once the database is open.
     pub knowledge: RefCell<KnowledgeBase>,
     /// The local database, once open (`None`: not open yet, or unavailable).
@@ -49,8 +96,13 @@ pub struct Engine {
     /// Earlier exchanges with this visitor, re-derived from the committed transcript after
     /// every commit and on load (so a rolled-back turn leaves nothing behind).
     pub conversations: RefCell<MemoryBank>,
-    pub retrieval: RetrievalConfig,
-    pub backend: Backend,
+    pub retrieval: RefCell<RetrievalConfig>,
+    /// Replaced when the settings change; a running turn keeps the one it started with.
+    pub backend: RefCell<Rc<Backend>>,
+    /// The visitor's settings (endpoint, key, models, depth, offline mode).
+    pub settings: RefCell<AppSettings>,
+    /// The page address named an endpoint: it wins over the stored settings for this visit.
+    settings_from_address: bool,
     /// A problem found while starting (shown to the user; the engine still works).
     pub notice: Option<String>,
     /// The running turns' cancel switches, by message id (the Stop button fires them).
@@ -69,32 +121,32 @@ impl Engine {
         let memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
         let params = web_sys::UrlSearchParams::new_with_str(query).ok();
         let endpoint = params.as_ref().and_then(|p| p.get("endpoint")).filter(|e| !e.is_empty());
-        let (backend, notice) = match endpoint {
-            None => (Backend::Offline, None),
-            Some(endpoint) => {
-                let model = params.and_then(|p| p.get("model")).filter(|m| !m.is_empty());
-                let model = model.unwrap_or_else(|| "gpt-4o-mini".into());
-                match OpenAiChatModel::new(EndpointConfig::new(endpoint, model)) {
-                    Ok(client) => (Backend::Model(client), None),
-                    Err(error) => (
-                        Backend::Offline,
-                        Some(format!(
-                            "The endpoint in the page address is not usable ({error}); using the offline backend."
-                        )),
-                    ),
-                }
+        let mut settings = AppSettings::default();
+        let settings_from_address = endpoint.is_some();
+        if let Some(endpoint) = endpoint {
+            settings.endpoint = endpoint;
+            settings.offline = false;
+            if let Some(model) = params.and_then(|p| p.get("model")).filter(|m| !m.is_empty()) {
+                settings.model = model;
             }
-        };
+        }
+        let (backend, notice) = backend_for(&settings);
         Engine {
-            conversation: RefCell::new(ConversationRecord::new(CONVERSATION_ID, Some(persona.name().to_lowercase()))),
-            persona,
+            conversation: RefCell::new(ConversationRecord::new(CONVERSATION_ID, Some(DEMO_PERSONA_ID.to_string()))),
+            persona_id: RefCell::new(DEMO_PERSONA_ID.to_string()),
+            avatar: RefCell::new(None),
+            personas: RefCell::new(vec![PersonaRecord::new(DEMO_PERSONA_ID, &persona, None)]),
+            conversation_list: RefCell::default(),
+            persona: RefCell::new(persona),
             knowledge: RefCell::new(knowledge),
             store: RefCell::new(None),
             memory: RefCell::new(memory),
             cancels: RefCell::default(),
             conversations: RefCell::new(MemoryBank::new(HashEmbedder::default(), [])),
-            retrieval: RetrievalConfig::default(),
-            backend,
+            retrieval: RefCell::new(RetrievalConfig::default()),
+            backend: RefCell::new(Rc::new(backend)),
+            settings: RefCell::new(settings),
+            settings_from_address,
             notice,
         }
     }
@@ -125,17 +177,296 @@ impl Engine {
         } else {
             *self.knowledge.borrow_mut() = knowledge;
         }
-        let saved = persist::load_conversation(&*db, CONVERSATION_ID).await?;
-        for (_, value) in db.scan(Table::Memories, &format!("{CONVERSATION_ID}/")).await? {
-            if let Ok(record) = value.decode::<MemoryRecord>("memory") {
-                self.memory.borrow_mut().remember(record.text);
+        let (mut personas, unreadable) = library::load_personas(&*db).await?;
+        if !unreadable.is_empty() {
+            web_sys::console::warn_1(&format!("unreadable personas skipped: {unreadable:?}").into());
+        }
+        if personas.is_empty() {
+            // First run: the demo persona is stored like any other.
+            let jane = PersonaRecord::new(DEMO_PERSONA_ID, &self.persona.borrow(), None);
+            db.apply(&library::save_persona(&jane)).await?;
+            personas.push(jane);
+        }
+        *self.personas.borrow_mut() = personas;
+        *self.store.borrow_mut() = Some(db.clone());
+        if !self.settings_from_address {
+            match persist::setting::<AppSettings>(&*db, SETTINGS).await {
+                Ok(Some(settings)) => self.apply_settings(settings),
+                Ok(None) => {}
+                Err(error) => web_sys::console::warn_1(&format!("stored settings unreadable: {error}").into()),
             }
         }
-        *self.store.borrow_mut() = Some(db);
-        Ok(saved.map(|(header, transcript)| {
-            *self.conversation.borrow_mut() = header;
-            transcript
+        let wanted: Option<String> = persist::setting(&*db, ACTIVE_PERSONA).await.ok().flatten();
+        let id = wanted
+            .filter(|id| self.personas.borrow().iter().any(|p| &p.id == id))
+            .unwrap_or_else(|| self.personas.borrow()[0].id.clone());
+        self.open_persona(&id).await.map(Some)
+    }
+
+    /// Makes persona `id` the one the visitor talks to: its memory, its conversations, and its
+    /// newest conversation opened (a new one if it has none). Returns that transcript.
+    pub async fn open_persona(&self, id: &str) -> Result<Transcript, StoreError> {
+        let record = self.personas.borrow().iter().find(|p| p.id == id).cloned();
+        let Some(record) = record else { return Err(StoreError::Corrupt(format!("no persona `{id}`"))) };
+        let persona = record.persona().map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut list = match self.db() {
+            Some(db) => library::conversations_of(&*db, id).await?,
+            None => Vec::new(),
+        };
+        if id == DEMO_PERSONA_ID {
+            // Conversations from before personas were managed name the demo persona by name.
+            if let Some(db) = self.db() {
+                for legacy in library::conversations_of(&*db, "jane").await? {
+                    if !list.iter().any(|c| c.id == legacy.id) {
+                        list.push(legacy);
+                    }
+                }
+            }
+        }
+        let mut memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
+        if let Some(db) = self.db() {
+            for record in library::persona_memories(&*db, &list).await? {
+                memory.remember(record.text);
+            }
+            let mut batch = persona_core::store::Batch::new();
+            batch.put_json(Table::Settings, ACTIVE_PERSONA, &id);
+            db.apply(&batch).await?;
+        }
+        *self.memory.borrow_mut() = memory;
+        *self.persona.borrow_mut() = persona;
+        *self.persona_id.borrow_mut() = id.to_string();
+        *self.avatar.borrow_mut() = record.avatar.clone();
+        *self.conversation_list.borrow_mut() = list;
+        let newest = self.conversation_list.borrow().first().map(|c| c.id.clone());
+        match newest {
+            Some(conversation) => self.open_conversation(&conversation).await,
+            None => Ok(self.new_conversation()),
+        }
+    }
+
+    /// Opens a stored conversation of the current persona, with its unsent text.
+    pub async fn open_conversation(&self, id: &str) -> Result<Transcript, StoreError> {
+        let Some(db) = self.db() else { return Ok(self.new_conversation()) };
+        let (header, mut transcript) = match persist::load_conversation(&*db, id).await? {
+            Some(found) => found,
+            None => {
+                let header = self.conversation_list.borrow().iter().find(|c| c.id == id).cloned();
+                let header = header.unwrap_or_else(|| ConversationRecord::new(id, Some(self.persona_id.borrow().clone())));
+                (header, self.greeting_transcript())
+            }
+        };
+        if transcript.messages.is_empty() {
+            transcript = self.greeting_transcript();
+        }
+        library::load_unsent(&*db, id).await?.restore_into(&mut transcript);
+        *self.conversation.borrow_mut() = header;
+        Ok(transcript)
+    }
+
+    /// Starts a new conversation with the current persona (stored at its first turn).
+    pub fn new_conversation(&self) -> Transcript {
+        let id = format!("c{}", js_sys::Date::now() as u64);
+        *self.conversation.borrow_mut() = ConversationRecord::new(id, Some(self.persona_id.borrow().clone()));
+        self.greeting_transcript()
+    }
+
+    fn greeting_transcript(&self) -> Transcript {
+        Transcript::with_greeting(&self.persona.borrow().greeting())
+    }
+
+    /// Stores the settings and switches to the backend they ask for (a running turn finishes
+    /// on the one it started with).
+    pub async fn save_settings(&self, settings: AppSettings) -> Result<(), StoreError> {
+        if let Some(db) = self.db() {
+            let mut batch = persona_core::store::Batch::new();
+            batch.put_json(Table::Settings, SETTINGS, &settings);
+            db.apply(&batch).await?;
+        }
+        self.apply_settings(settings);
+        Ok(())
+    }
+
+    fn apply_settings(&self, settings: AppSettings) {
+        let (backend, notice) = backend_for(&settings);
+        if let Some(notice) = notice {
+            web_sys::console::warn_1(&notice.into());
+        }
+        *self.retrieval.borrow_mut() = settings.retrieval_config();
+        *self.backend.borrow_mut() = Rc::new(backend);
+        *self.settings.borrow_mut() = settings;
+    }
+
+    /// The database, once open.
+    pub fn db(&self) -> Option<Rc<IdbStore>> {
+        self.store.borrow().clone()
+    }
+
+    /// Keeps what the visitor typed and has not got an answer to (the draft and failed
+    /// messages of the open conversation), so a reload loses none of it.
+    pub async fn save_unsent(&self, transcript: &Transcript) {
+        let Some(db) = self.db() else { return };
+        let id = self.conversation.borrow().id.clone();
+        if let Err(error) = db.apply(&library::save_unsent(&id, &library::Unsent::of(transcript))).await {
+            web_sys::console::warn_1(&format!("the draft could not be kept: {error}").into());
+        }
+    }
+
+    /// Renames conversation `id`.
+    pub async fn rename_conversation(&self, id: &str, title: &str) -> Result<(), StoreError> {
+        let Some(header) = self.conversation_list.borrow().iter().find(|c| c.id == id).cloned() else {
+            return Ok(());
+        };
+        let (batch, renamed) = library::rename_conversation(&header, title);
+        if let Some(db) = self.db() {
+            db.apply(&batch).await?;
+        }
+        for c in self.conversation_list.borrow_mut().iter_mut().filter(|c| c.id == id) {
+            *c = renamed.clone();
+        }
+        if self.conversation.borrow().id == id {
+            self.conversation.borrow_mut().title = renamed.title;
+        }
+        Ok(())
+    }
+
+    /// Deletes conversation `id` (messages, traces, memories, unsent text). The open one is
+    /// replaced by the newest left, or a new one; returns that transcript when it changed.
+    pub async fn delete_conversation(&self, id: &str) -> Result<Option<Transcript>, StoreError> {
+        if let Some(db) = self.db() {
+            let mut batch = persist::delete_conversation(id);
+            batch.delete(Table::Settings, library::draft_key(id));
+            db.apply(&batch).await?;
+        }
+        self.conversation_list.borrow_mut().retain(|c| c.id != id);
+        self.reload_memory().await?;
+        if self.conversation.borrow().id != id {
+            return Ok(None);
+        }
+        let newest = self.conversation_list.borrow().first().map(|c| c.id.clone());
+        Ok(Some(match newest {
+            Some(next) => self.open_conversation(&next).await?,
+            None => self.new_conversation(),
         }))
+    }
+
+    /// Re-reads the persona's memory (its profile plus what its conversations taught it).
+    async fn reload_memory(&self) -> Result<(), StoreError> {
+        let mut memory = MemoryBank::new(HashEmbedder::default(), self.persona.borrow().self_knowledge());
+        if let Some(db) = self.db() {
+            let list = self.conversation_list.borrow().clone();
+            for record in library::persona_memories(&*db, &list).await? {
+                memory.remember(record.text);
+            }
+        }
+        *self.memory.borrow_mut() = memory;
+        Ok(())
+    }
+
+    /// The stored trace of the turn that message `id` started, in the open conversation.
+    pub async fn trace_of(&self, id: &str) -> Option<TurnTrace> {
+        let db = self.db()?;
+        let key = format!("{}{id}", persist::conversation_prefix(&self.conversation.borrow().id));
+        db.get(Table::Traces, &key).await.ok()??.decode("trace").ok()
+    }
+
+    /// Saves a persona (new or edited). An edit of the open persona takes effect at once.
+    pub async fn save_persona(&self, record: PersonaRecord) -> Result<(), StoreError> {
+        if let Some(db) = self.db() {
+            db.apply(&library::save_persona(&record)).await?;
+        }
+        let mut personas = self.personas.borrow_mut();
+        match personas.iter_mut().find(|p| p.id == record.id) {
+            Some(existing) => *existing = record.clone(),
+            None => personas.push(record.clone()),
+        }
+        personas.sort_by(|a, b| a.id.cmp(&b.id));
+        drop(personas);
+        if *self.persona_id.borrow() == record.id {
+            if let Ok(persona) = record.persona() {
+                *self.persona.borrow_mut() = persona;
+                *self.avatar.borrow_mut() = record.avatar;
+                self.reload_memory().await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes a persona with its conversations and memories. The last persona cannot go.
+    /// Returns the transcript to show when the open persona was the one deleted.
+    pub async fn delete_persona(&self, id: &str) -> Result<Option<Transcript>, StoreError> {
+        if self.personas.borrow().len() <= 1 {
+            return Err(StoreError::Corrupt("the last persona cannot be deleted".into()));
+        }
+        if let Some(db) = self.db() {
+            let conversations = library::conversations_of(&*db, id).await?;
+            db.apply(&library::delete_persona(id, &conversations)).await?;
+        }
+        self.personas.borrow_mut().retain(|p| p.id != id);
+        if *self.persona_id.borrow() != id {
+            return Ok(None);
+        }
+        let first = self.personas.borrow()[0].id.clone();
+        self.open_persona(&first).await.map(Some)
+    }
+
+    /// Adds or replaces articles, one at a time so the page can show progress: chunked,
+    /// embedded, indexed and stored (each in one transaction). `progress(done, total)` runs
+    /// after each. Returns the chunk count added.
+    pub async fn add_articles(
+        &self,
+        articles: Vec<Article>,
+        progress: &dyn Fn(usize, usize),
+    ) -> Result<usize, String> {
+        let total = articles.len();
+        let mut added = 0;
+        for (done, article) in articles.into_iter().enumerate() {
+            yield_to_browser().await;
+            let Ok(mut knowledge) = self.knowledge.try_borrow_mut() else {
+                return Err("A reply is being written; add articles when it is done.".into());
+            };
+            let report = match self.db() {
+                Some(db) => {
+                    // The borrow is held across the save: no turn may read a half-updated base.
+                    let saved = persist::save_articles(&*db, &mut knowledge, vec![article]).await;
+                    saved.map_err(|e| e.to_string())?
+                }
+                None => knowledge.upsert_articles(vec![article]).map_err(|e| e.to_string())?,
+            };
+            added += report.chunks_added;
+            drop(knowledge);
+            progress(done + 1, total);
+        }
+        Ok(added)
+    }
+
+    /// Deletes an article with its chunks and index entries.
+    pub async fn delete_article(&self, id: &str) -> Result<(), String> {
+        let Ok(mut knowledge) = self.knowledge.try_borrow_mut() else {
+            return Err("A reply is being written; delete the article when it is done.".into());
+        };
+        match self.db() {
+            Some(db) => persist::delete_article(&*db, &mut knowledge, id).await.map(|_| ()).map_err(|e| e.to_string()),
+            None => {
+                knowledge.remove_article(id);
+                Ok(())
+            }
+        }
+    }
+
+    /// What retrieval returns for `query`: passages from the articles and items from both
+    /// memories, with their scores.
+    pub fn search(&self, query: &str) -> SearchResults {
+        let k = self.retrieval.borrow().knowledge_k.max(1);
+        let knowledge = self.knowledge.borrow();
+        let passages = knowledge
+            .search(query, k)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| (r.chunk.body, r.chunk.article_title, r.score))
+            .collect();
+        let memories = self.memory.borrow().search(query, 4);
+        let exchanges = self.conversations.borrow().search(query, 4);
+        SearchResults { passages, memories, exchanges }
     }
 
     /// Reads the exact base vectors a restore left pending and adds them (searches answer
@@ -167,8 +498,11 @@ impl Engine {
         memory_updates: &[String],
     ) -> Result<(), StoreError> {
         let Some(db) = self.store.borrow().clone() else { return Ok(()) };
-        let header = self.conversation.borrow().clone();
-        let greeting = Transcript::with_greeting(&self.persona.greeting()).messages.remove(0);
+        let mut header = self.conversation.borrow().clone();
+        if header.title.is_empty() {
+            header.title = library::display_title(&header, Some(&Transcript { messages: vec![user.clone()], draft: String::new() }));
+        }
+        let greeting = self.greeting_transcript().messages.remove(0);
         let mut messages = Vec::with_capacity(3);
         if header.message_count == 0 {
             messages.push(&greeting);
@@ -183,6 +517,10 @@ impl Engine {
             .collect();
         let (batch, next) = persist::commit_turn(&header, &messages, Some((&user.id, trace)), &memories);
         db.apply(&batch).await?;
+        let mut list = self.conversation_list.borrow_mut();
+        list.retain(|c| c.id != next.id);
+        list.insert(0, next.clone());
+        drop(list);
         *self.conversation.borrow_mut() = next;
         Ok(())
     }
@@ -191,7 +529,7 @@ impl Engine {
     pub fn remember_conversation(&self, transcript: &Transcript) {
         let mut conversations = self.conversations.borrow_mut();
         conversations.clear();
-        for exchange in conversation_memories(transcript, self.persona.name()) {
+        for exchange in conversation_memories(transcript, self.persona.borrow().name()) {
             conversations.remember(exchange);
         }
     }
@@ -205,7 +543,7 @@ impl Engine {
 
     /// A short description of the backend for the header.
     pub fn backend_label(&self) -> String {
-        match &self.backend {
+        match &**self.backend.borrow() {
             Backend::Offline => "Offline backend".to_string(),
             Backend::Model(client) => format!("Model: {}", client.config().model),
         }
@@ -239,13 +577,14 @@ async fn settle<M: ChatModel>(
     let knowledge = engine.knowledge.borrow();
     let own = engine.memory.borrow();
     let conversations = engine.conversations.borrow();
+    let persona = engine.persona.borrow().clone();
     let clock = PageClock(web_sys::window().and_then(|w| w.performance()));
     let pipeline = Pipeline {
-        persona: &engine.persona,
+        persona: &persona,
         knowledge: &knowledge,
         memory: PersonaMemory { own: &own, conversations: &conversations },
         history,
-        retrieval: engine.retrieval.clone(),
+        retrieval: engine.retrieval.borrow().clone(),
         backends,
         schedule: Schedule::Concurrent,
         clock: &clock,
@@ -268,12 +607,23 @@ pub async fn run_turn(
     let cancel = CancelToken::new();
     engine.cancels.borrow_mut().insert(id.clone(), cancel.clone());
     let mut turn = Turn::new(id.clone(), text.clone());
-    let settled = match &engine.backend {
+    if engine.knowledge.try_borrow().is_err() {
+        // Articles are being saved (their index is mid-update): no turn reads it meanwhile.
+        engine.cancels.borrow_mut().remove(&id);
+        dispatch(ChatAction::Core(Action::Fail {
+            id,
+            error: "The articles are being indexed; send this again in a moment.".into(),
+        }));
+        return;
+    }
+    let backend = engine.backend.borrow().clone();
+    let settled = match &*backend {
         Backend::Offline => {
             settle(&engine, &Backends::<NoModel>::offline(), &mut turn, &history, &cancel, &dispatch).await
         }
         Backend::Model(client) => {
-            let backends = Backends::all(client, |stage| StageSettings::default_for(stage, &client.config().model));
+            let settings = engine.settings.borrow().clone();
+            let backends = Backends::all(client, |stage| StageSettings::default_for(stage, settings.model_for(stage)));
             settle(&engine, &backends, &mut turn, &history, &cancel, &dispatch).await
         }
     };
@@ -330,4 +680,22 @@ pub async fn run_turn(
         }
     }
     dispatch(ChatAction::Core(Action::Commit { id, reply }));
+}
+
+/// The engine as a component property: equal when it is the same engine (components re-render
+/// from their own state and the app's revision counter, not from engine comparisons).
+#[derive(Clone)]
+pub struct EngineRef(pub Rc<Engine>);
+
+impl PartialEq for EngineRef {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for EngineRef {
+    type Target = Engine;
+    fn deref(&self) -> &Engine {
+        &self.0
+    }
 }

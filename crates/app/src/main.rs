@@ -6,7 +6,7 @@
 //! reducer.
 
 //!
-//! The browser-only modules compile for wasm32 alone; [`state`] and [`text`] are plain Rust and
+//! The browser-only modules compile for wasm32 alone; [`state`] and [`timeline`] are plain Rust and
 //! are unit-tested natively by `cargo test --workspace`.
 
 #[cfg(target_arch = "wasm32")]
@@ -16,7 +16,7 @@ mod engine;
 #[allow(dead_code)]
 mod state;
 #[allow(dead_code)]
-mod text;
+mod timeline;
 
 #[cfg(target_arch = "wasm32")]
 fn main() {

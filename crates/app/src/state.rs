@@ -77,6 +77,8 @@ pub enum ChatAction {
     Notice(String),
     /// The composer's text changed.
     Draft(String),
+    /// Another conversation (or persona) was opened: its transcript replaces this one.
+    Replace(Transcript),
 }
 
 impl Reducible for ChatState {
@@ -113,13 +115,21 @@ impl Reducible for ChatState {
                     // Messages sent before the load finished stay after the saved history.
                     let mut merged = saved;
                     merged.messages.extend(next.transcript.messages.iter().filter(|m| m.id != "greeting").cloned());
-                    merged.draft = std::mem::take(&mut next.transcript.draft);
+                    // What was typed before the load wins; otherwise the saved draft comes back.
+                    if !next.transcript.draft.is_empty() {
+                        merged.draft = std::mem::take(&mut next.transcript.draft);
+                    }
                     next.transcript = merged;
                 }
                 next.loaded = true;
             }
             ChatAction::Notice(text) => next.notice = Some(text),
             ChatAction::Draft(text) => next.transcript.draft = text,
+            ChatAction::Replace(transcript) => {
+                next.transcript = transcript;
+                next.progress.clear();
+                next.loaded = true;
+            }
         }
         Rc::new(next)
     }
@@ -151,6 +161,27 @@ mod tests {
         assert!(state.progress.is_empty());
         assert_eq!(state.commits, 1);
         assert_eq!(state.transcript.get("m1").unwrap().status, Status::Sent);
+    }
+
+    #[test]
+    fn the_saved_draft_comes_back_unless_something_was_typed_before_the_load() {
+        let saved = Transcript { draft: "saved words".into(), ..Transcript::with_greeting("Hi") };
+        let state = reduce(Rc::new(ChatState::default()), ChatAction::Loaded(Some(saved.clone())));
+        assert_eq!(state.transcript.draft, "saved words");
+        let typing = reduce(Rc::new(ChatState::default()), ChatAction::Draft("typed now".into()));
+        let state = reduce(typing, ChatAction::Loaded(Some(saved)));
+        assert_eq!(state.transcript.draft, "typed now");
+    }
+
+    #[test]
+    fn opening_another_conversation_replaces_the_transcript_and_its_progress() {
+        let mut state = Rc::new(ChatState::default());
+        state = reduce(state, ChatAction::Core(Action::Send { id: "m1".into(), text: "hi".into() }));
+        state = reduce(state, ChatAction::Progress { id: "m1".into(), progress: TurnProgress::default() });
+        let other = Transcript::with_greeting("Hello from Mara");
+        state = reduce(state, ChatAction::Replace(other.clone()));
+        assert_eq!(state.transcript, other);
+        assert!(state.progress.is_empty() && state.loaded);
     }
 
     #[test]

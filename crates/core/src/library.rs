@@ -139,20 +139,81 @@ pub async fn persona_memories(
     Ok(out)
 }
 
-/// The settings key of a conversation's unsent draft.
+/// What the visitor typed in a conversation and has not got an answer to: the draft in the
+/// message box and the messages that failed (or were still pending when the page closed). Kept
+/// in [`Table::Settings`] so a reload loses none of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unsent {
+    #[serde(default)]
+    pub draft: String,
+    /// `(message id, text, why it was not sent)`, in order.
+    #[serde(default)]
+    pub failed: Vec<(String, String, String)>,
+}
+
+impl Unsent {
+    /// What `transcript` holds that is not committed.
+    pub fn of(transcript: &Transcript) -> Unsent {
+        let failed = transcript
+            .messages
+            .iter()
+            .filter(|m| m.role == crate::chat::Role::User)
+            .filter_map(|m| match &m.status {
+                crate::chat::Status::Sent => None,
+                crate::chat::Status::Pending => {
+                    Some((m.id.clone(), m.text.clone(), "The page was closed before the reply arrived.".to_string()))
+                }
+                crate::chat::Status::Failed { error } => Some((m.id.clone(), m.text.clone(), error.clone())),
+            })
+            .collect();
+        Unsent { draft: transcript.draft.clone(), failed }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.draft.is_empty() && self.failed.is_empty()
+    }
+
+    /// Puts the unsent messages back after the committed ones (as failed, ready to retry, edit
+    /// or discard) and the draft in the message box.
+    pub fn restore_into(self, transcript: &mut Transcript) {
+        for (id, text, error) in self.failed {
+            if transcript.get(&id).is_none() {
+                transcript.messages.push(Message {
+                    id,
+                    role: crate::chat::Role::User,
+                    text,
+                    status: crate::chat::Status::Failed { error },
+                    facts: Vec::new(),
+                });
+            }
+        }
+        transcript.draft = self.draft;
+    }
+}
+
+/// The settings key of a conversation's [`Unsent`] text.
 pub fn draft_key(conversation_id: &str) -> String {
     format!("draft/{conversation_id}")
 }
 
-/// Writing a draft (an empty one is deleted).
-pub fn save_draft(conversation_id: &str, text: &str) -> Batch {
+/// Writing what is unsent (nothing unsent: the record is deleted).
+pub fn save_unsent(conversation_id: &str, unsent: &Unsent) -> Batch {
     let mut batch = Batch::new();
-    if text.is_empty() {
+    if unsent.is_empty() {
         batch.delete(Table::Settings, draft_key(conversation_id));
     } else {
-        batch.put_json(Table::Settings, draft_key(conversation_id), text);
+        batch.put_json(Table::Settings, draft_key(conversation_id), unsent);
     }
     batch
+}
+
+/// What is unsent in a conversation (an unreadable record counts as nothing).
+pub async fn load_unsent(store: &impl Store, conversation_id: &str) -> Result<Unsent, StoreError> {
+    Ok(store
+        .get(Table::Settings, &draft_key(conversation_id))
+        .await?
+        .and_then(|v| v.decode::<Unsent>("unsent text").ok())
+        .unwrap_or_default())
 }
 
 /// A conversation exported for the visitor: a versioned JSON document with the persona's name
@@ -215,7 +276,8 @@ mod tests {
             let q = message("m1", Role::User, "Hello");
             let (batch, _) = commit_turn::<()>(header, &[&q], None, &memories);
             block_on(store.apply(&batch)).unwrap();
-            block_on(store.apply(&save_draft(&header.id, "half a thought"))).unwrap();
+            let unsent = Unsent { draft: "half a thought".into(), failed: Vec::new() };
+            block_on(store.apply(&save_unsent(&header.id, &unsent))).unwrap();
         }
         let (loaded, unreadable) = block_on(load_personas(&store)).unwrap();
         assert_eq!(loaded.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), ["jane", "mara"]);
@@ -272,11 +334,22 @@ mod tests {
             block_on(store.get(Table::Conversations, "c1")).unwrap().unwrap().decode("c").unwrap();
         assert_eq!(stored.title, "Winter cash");
 
-        block_on(store.apply(&save_draft("c1", "unsent"))).unwrap();
-        let draft: String = block_on(store.get(Table::Settings, &draft_key("c1"))).unwrap().unwrap().decode("d").unwrap();
-        assert_eq!(draft, "unsent");
-        block_on(store.apply(&save_draft("c1", ""))).unwrap();
+        let mut live = transcript.clone();
+        live.messages.push(Message { status: Status::Failed { error: "HTTP 500".into() }, ..message("m2", Role::User, "Second?") });
+        live.messages.push(Message { status: Status::Pending, ..message("m3", Role::User, "Third?") });
+        live.draft = "unsent".into();
+        let unsent = Unsent::of(&live);
+        assert_eq!(unsent.failed.len(), 2);
+        block_on(store.apply(&save_unsent("c1", &unsent))).unwrap();
+        let mut reloaded = transcript.clone();
+        block_on(load_unsent(&store, "c1")).unwrap().restore_into(&mut reloaded);
+        assert_eq!(reloaded.draft, "unsent");
+        assert_eq!(reloaded.messages.len(), 4);
+        assert!(reloaded.messages[2..].iter().all(|m| matches!(m.status, Status::Failed { .. })), "ready to retry");
+        assert_eq!(reloaded.messages[3].text, "Third?");
+        block_on(store.apply(&save_unsent("c1", &Unsent::default()))).unwrap();
         assert!(block_on(store.get(Table::Settings, &draft_key("c1"))).unwrap().is_none());
+        assert_eq!(block_on(load_unsent(&store, "c1")).unwrap(), Unsent::default());
 
         let exported: ConversationExport =
             serde_json::from_str(&export_conversation("Jane", &renamed, &transcript)).unwrap();

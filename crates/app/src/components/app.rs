@@ -4,15 +4,41 @@ use persona_core::backup;
 use persona_core::chat::{Action, Status, Transcript};
 use persona_core::turn::history_messages;
 use persona_idb::DATABASE_NAME;
-use wasm_bindgen::JsCast;
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
 use crate::components::composer::Composer;
+use crate::components::download::download;
+use crate::components::inspector::Inspector;
+use crate::components::knowledge::KnowledgePanel;
 use crate::components::message::MessageView;
-use crate::components::sidebar::Sidebar;
-use crate::engine::{run_turn, Engine};
+use crate::components::personas::PersonasPanel;
+use crate::components::settings::SettingsPanel;
+use crate::components::sidebar::{ConversationItem, Sidebar};
+use crate::engine::{run_turn, Engine, EngineRef};
 use crate::state::{ChatAction, ChatState};
+
+/// The app's screens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum View {
+    Chat,
+    Knowledge,
+    Personas,
+    Settings,
+}
+
+impl View {
+    const ALL: [View; 4] = [View::Chat, View::Knowledge, View::Personas, View::Settings];
+
+    fn label(self) -> &'static str {
+        match self {
+            View::Chat => "Chat",
+            View::Knowledge => "Knowledge",
+            View::Personas => "Personas",
+            View::Settings => "Settings",
+        }
+    }
+}
 
 thread_local! {
     static NEXT_ID: Cell<u64> = const { Cell::new(0) };
@@ -41,15 +67,26 @@ pub fn app() -> Html {
             ..ChatState::default()
         })
     };
-    // Open the database and restore the saved knowledge and conversation.
+    let view = use_state(|| View::Chat);
+    // Bumped after the engine's lists (personas, conversations, articles) change.
+    let revision = use_state(|| 0u64);
+    let inspecting = use_state(|| None::<(String, persona_core::turn::TurnTrace)>);
+    let bump = {
+        let revision = revision.clone();
+        Callback::from(move |()| revision.set(*revision + 1))
+    };
+
+    // Open the database and restore the saved knowledge, personas and conversation.
     {
         let state = state.clone();
         let engine = engine.clone();
+        let bump = bump.clone();
         use_effect_with((), move |_| {
             spawn_local(async move {
                 match engine.open_store(DATABASE_NAME).await {
                     Ok(saved) => {
                         state.dispatch(ChatAction::Loaded(saved));
+                        bump.emit(());
                         if let Err(error) = engine.finish_restore().await {
                             web_sys::console::warn_1(&format!("exact vectors not loaded: {error}").into());
                         }
@@ -70,11 +107,43 @@ pub fn app() -> Html {
         use_effect_with((state.commits, state.loaded), move |_| engine.remember_conversation(&transcript));
     }
 
-    // Keep the newest message in view when one is added (a reader scrolled far up is left alone).
+    // What the visitor typed and has no answer to yet (draft, failed messages) is kept, so a
+    // reload loses none of it. Only after the load: before it, the screen holds nothing of theirs.
+    {
+        let engine = engine.clone();
+        let unsent = persona_core::library::Unsent::of(&state.transcript);
+        let loaded = state.loaded;
+        use_effect_with((unsent, loaded), move |(unsent, loaded)| {
+            if *loaded {
+                let unsent = unsent.clone();
+                spawn_local(async move {
+                    let transcript = Transcript {
+                        messages: unsent
+                            .failed
+                            .iter()
+                            .map(|(id, text, error)| persona_core::chat::Message {
+                                id: id.clone(),
+                                role: persona_core::chat::Role::User,
+                                text: text.clone(),
+                                status: persona_core::chat::Status::Failed { error: error.clone() },
+                                facts: Vec::new(),
+                            })
+                            .collect(),
+                        draft: unsent.draft.clone(),
+                    };
+                    engine.save_unsent(&transcript).await;
+                });
+            }
+        });
+    }
+
+    // Keep the newest message in view when one is added or a reply streams in (a reader who
+    // scrolled up to read is left alone).
     let transcript_ref = use_node_ref();
     {
         let transcript_ref = transcript_ref.clone();
-        use_effect_with(state.transcript.messages.len(), move |_| {
+        let streamed: usize = state.progress.values().map(|p| p.partial.len()).sum();
+        use_effect_with((state.transcript.messages.len(), streamed, *view), move |_| {
             if let Some(list) = transcript_ref.cast::<web_sys::Element>() {
                 let distance_from_bottom = list.scroll_height() - list.scroll_top() - list.client_height();
                 if distance_from_bottom < 400 {
@@ -127,6 +196,119 @@ pub fn app() -> Html {
         let state = state.clone();
         Callback::from(move |id: String| state.dispatch(ChatAction::Core(Action::Discard { id })))
     };
+    let on_inspect = {
+        let engine = engine.clone();
+        let inspecting = inspecting.clone();
+        let state = state.clone();
+        Callback::from(move |id: String| {
+            let (engine, inspecting, state) = (engine.clone(), inspecting.clone(), state.clone());
+            spawn_local(async move {
+                match engine.trace_of(&id).await {
+                    Some(trace) => inspecting.set(Some((id, trace))),
+                    None => state.dispatch(ChatAction::Notice("This turn's trace was not kept.".into())),
+                }
+            });
+        })
+    };
+
+    // Opening another conversation or persona replaces the transcript on screen.
+    let replace_with = {
+        let state = state.clone();
+        let bump = bump.clone();
+        move |result: Result<Transcript, persona_core::store::StoreError>| match result {
+            Ok(transcript) => {
+                state.dispatch(ChatAction::Replace(transcript));
+                bump.emit(());
+            }
+            Err(error) => state.dispatch(ChatAction::Notice(format!("That could not be opened: {error}"))),
+        }
+    };
+    let on_persona = {
+        let engine = engine.clone();
+        let replace_with = replace_with.clone();
+        let view = view.clone();
+        Callback::from(move |id: String| {
+            let (engine, replace_with, view) = (engine.clone(), replace_with.clone(), view.clone());
+            spawn_local(async move {
+                replace_with(engine.open_persona(&id).await);
+                view.set(View::Chat);
+            });
+        })
+    };
+    let on_new = {
+        let engine = engine.clone();
+        let replace_with = replace_with.clone();
+        let view = view.clone();
+        Callback::from(move |()| {
+            replace_with(Ok(engine.new_conversation()));
+            view.set(View::Chat);
+        })
+    };
+    let on_open = {
+        let engine = engine.clone();
+        let replace_with = replace_with.clone();
+        let view = view.clone();
+        Callback::from(move |id: String| {
+            let (engine, replace_with, view) = (engine.clone(), replace_with.clone(), view.clone());
+            spawn_local(async move {
+                replace_with(engine.open_conversation(&id).await);
+                view.set(View::Chat);
+            });
+        })
+    };
+    let on_rename = {
+        let engine = engine.clone();
+        let bump = bump.clone();
+        let state = state.clone();
+        Callback::from(move |(id, title): (String, String)| {
+            let (engine, bump, state) = (engine.clone(), bump.clone(), state.clone());
+            spawn_local(async move {
+                if let Err(error) = engine.rename_conversation(&id, &title).await {
+                    state.dispatch(ChatAction::Notice(format!("Not renamed: {error}")));
+                }
+                bump.emit(());
+            });
+        })
+    };
+    let on_delete = {
+        let engine = engine.clone();
+        let bump = bump.clone();
+        let state = state.clone();
+        Callback::from(move |id: String| {
+            let (engine, bump, state) = (engine.clone(), bump.clone(), state.clone());
+            spawn_local(async move {
+                match engine.delete_conversation(&id).await {
+                    Ok(Some(transcript)) => state.dispatch(ChatAction::Replace(transcript)),
+                    Ok(None) => {}
+                    Err(error) => state.dispatch(ChatAction::Notice(format!("Not deleted: {error}"))),
+                }
+                bump.emit(());
+            });
+        })
+    };
+    let on_export_conversation = {
+        let engine = engine.clone();
+        let state = state.clone();
+        Callback::from(move |id: String| {
+            let (engine, state) = (engine.clone(), state.clone());
+            spawn_local(async move {
+                let header = engine.conversation_list.borrow().iter().find(|c| c.id == id).cloned();
+                let transcript = match engine.db() {
+                    Some(db) => persona_core::persist::load_conversation(&*db, &id).await.ok().flatten().map(|(_, t)| t),
+                    None => None,
+                };
+                let (Some(header), Some(transcript)) = (header, transcript) else {
+                    state.dispatch(ChatAction::Notice("Only saved conversations can be exported.".into()));
+                    return;
+                };
+                let name = engine.persona.borrow().name().to_string();
+                let json = persona_core::library::export_conversation(&name, &header, &transcript);
+                if let Err(error) = download(&format!("conversation-{id}.json"), "application/json", &json) {
+                    state.dispatch(ChatAction::Notice(format!("The conversation could not be downloaded: {error:?}")));
+                }
+            });
+        })
+    };
 
     let on_export = {
         let engine = engine.clone();
@@ -135,7 +317,7 @@ pub fn app() -> Html {
             let engine = engine.clone();
             let state = state.clone();
             spawn_local(async move {
-                let Some(db) = engine.store.borrow().clone() else {
+                let Some(db) = engine.db() else {
                     state.dispatch(ChatAction::Notice(
                         "The local database is not open: there is nothing to export.".into(),
                     ));
@@ -143,7 +325,7 @@ pub fn app() -> Html {
                 };
                 match backup::export(&*db).await {
                     Ok(text) => {
-                        if let Err(error) = download("persona-engine-backup.json", &text) {
+                        if let Err(error) = download("persona-engine-backup.json", "application/json", &text) {
                             state
                                 .dispatch(ChatAction::Notice(format!("The backup could not be downloaded: {error:?}")));
                         }
@@ -160,7 +342,7 @@ pub fn app() -> Html {
             let engine = engine.clone();
             let state = state.clone();
             spawn_local(async move {
-                let Some(db) = engine.store.borrow().clone() else {
+                let Some(db) = engine.db() else {
                     state.dispatch(ChatAction::Notice("The local database is not open: nothing was imported.".into()));
                     return;
                 };
@@ -185,59 +367,121 @@ pub fn app() -> Html {
             });
         })
     };
-
-    let persona = &engine.persona;
-    let articles: Vec<(String, usize)> = {
-        let knowledge = engine.knowledge.borrow();
-        knowledge.articles().map(|a| (a.title.clone(), knowledge.chunks_of(&a.id).count())).collect()
+    let on_settings = {
+        let engine = engine.clone();
+        let state = state.clone();
+        let bump = bump.clone();
+        Callback::from(move |settings: persona_core::settings::AppSettings| {
+            let (engine, state, bump) = (engine.clone(), state.clone(), bump.clone());
+            spawn_local(async move {
+                if let Err(error) = engine.save_settings(settings).await {
+                    state.dispatch(ChatAction::Notice(format!("The settings could not be saved: {error}")));
+                }
+                bump.emit(());
+            });
+        })
     };
+    let close_settings = {
+        let view = view.clone();
+        Callback::from(move |()| view.set(View::Chat))
+    };
+    let on_personas_changed = {
+        let on_persona = on_persona.clone();
+        let bump = bump.clone();
+        Callback::from(move |open: Option<String>| match open {
+            Some(id) => on_persona.emit(id),
+            None => bump.emit(()),
+        })
+    };
+    let on_knowledge_changed = bump.clone();
+
+    let persona = engine.persona.borrow().clone();
+    let avatar = engine.avatar.borrow().clone();
+    let personas: Vec<(String, String)> = engine
+        .personas
+        .borrow()
+        .iter()
+        .map(|r| (r.id.clone(), r.persona().map(|p| p.name().to_string()).unwrap_or_else(|_| r.id.clone())))
+        .collect();
+    let current = engine.conversation.borrow().clone();
+    let mut conversations: Vec<ConversationItem> = engine
+        .conversation_list
+        .borrow()
+        .iter()
+        .map(|c| ConversationItem { id: c.id.clone(), title: persona_core::library::display_title(c, None) })
+        .collect();
+    if !conversations.iter().any(|c| c.id == current.id) {
+        let title = persona_core::library::display_title(&current, None);
+        conversations.insert(0, ConversationItem { id: current.id.clone(), title });
+    }
     let busy = state.transcript.messages.iter().any(|m| m.status == Status::Pending);
+    let tabs = View::ALL.iter().map(|v| {
+        let selected = *view == *v;
+        let onclick = {
+            let view = view.clone();
+            let v = *v;
+            Callback::from(move |_: MouseEvent| view.set(v))
+        };
+        html! {
+            <button type="button" role="tab" class="tab" id={format!("tab-{}", v.label().to_lowercase())}
+                aria-selected={selected.to_string()} {onclick}>{ v.label() }</button>
+        }
+    });
+    let _ = *revision;
     html! {
         <div class="layout">
-            <Sidebar {articles} {on_export} {on_import} />
+            <Sidebar {personas} persona_id={engine.persona_id.borrow().clone()} {conversations}
+                conversation_id={current.id.clone()} {busy} {on_persona} {on_new} {on_open} {on_rename}
+                {on_export_conversation} {on_delete} {on_export} {on_import} />
             <main class="chat" aria-label={format!("Chat with {}", persona.name())}>
                 <header class="chat-header">
-                    <div class="avatar" aria-hidden="true">{ persona.name().chars().next().unwrap_or('?') }</div>
+                    if let Some(src) = &avatar {
+                        <img class="avatar" src={src.clone()} alt="" />
+                    } else {
+                        <div class="avatar" aria-hidden="true">{ persona.name().chars().next().unwrap_or('?') }</div>
+                    }
                     <div>
                         <h1>{ persona.name() }</h1>
                         <p class="subtitle">{ persona.profile.occupation.clone() }</p>
                     </div>
                     <span class="badge" data-backend={engine.backend_label()}>{ engine.backend_label() }</span>
                 </header>
+                <nav class="tabs" role="tablist" aria-label="Screens">{ for tabs }</nav>
                 if let Some(notice) = &state.notice {
                     <p class="notice" role="status">{ notice.clone() }</p>
                 }
-                <ol class="transcript" ref={transcript_ref} aria-live="polite" data-loaded={state.loaded.to_string()}>
-                    { for state.transcript.messages.iter().map(|m| html! {
-                        <MessageView
-                            key={m.id.clone()}
-                            message={m.clone()}
-                            persona_name={persona.name().to_string()}
-                            progress={state.progress.get(&m.id).cloned()}
-                            on_stop={on_stop.clone()}
-                            on_retry={on_retry.clone()}
-                            on_edit={on_edit.clone()}
-                            on_discard={on_discard.clone()}
-                        />
-                    }) }
-                </ol>
-                <Composer draft={state.transcript.draft.clone()} {busy} {on_send} {on_draft} />
+                if *view == View::Chat {
+                    <ol class="transcript" ref={transcript_ref} aria-live="polite" data-loaded={state.loaded.to_string()}
+                        data-conversation={current.id.clone()}>
+                        { for state.transcript.messages.iter().map(|m| html! {
+                            <MessageView
+                                key={m.id.clone()}
+                                message={m.clone()}
+                                persona_name={persona.name().to_string()}
+                                progress={state.progress.get(&m.id).cloned()}
+                                on_stop={on_stop.clone()}
+                                on_retry={on_retry.clone()}
+                                on_edit={on_edit.clone()}
+                                on_discard={on_discard.clone()}
+                                on_inspect={on_inspect.clone()}
+                            />
+                        }) }
+                    </ol>
+                    <Composer draft={state.transcript.draft.clone()} {busy} {on_send} {on_draft} />
+                } else if *view == View::Knowledge {
+                    <KnowledgePanel engine={EngineRef(engine.clone())} on_changed={on_knowledge_changed} />
+                } else if *view == View::Personas {
+                    <PersonasPanel engine={EngineRef(engine.clone())} on_changed={on_personas_changed} />
+                } else {
+                    <SettingsPanel settings={engine.settings.borrow().clone()} on_save={on_settings} on_close={close_settings} />
+                }
             </main>
+            if let Some((id, trace)) = &*inspecting {
+                <div class="inspector-layer">
+                    <Inspector trace={trace.clone()} message_id={id.clone()}
+                        on_close={{ let inspecting = inspecting.clone(); Callback::from(move |()| inspecting.set(None)) }} />
+                </div>
+            }
         </div>
     }
-}
-
-/// Hands `text` to the browser as a file download named `name`.
-fn download(name: &str, text: &str) -> Result<(), wasm_bindgen::JsValue> {
-    let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(text));
-    let options = web_sys::BlobPropertyBag::new();
-    options.set_type("application/json");
-    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob)?;
-    let document = web_sys::window().and_then(|w| w.document()).ok_or("no document")?;
-    let link: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
-    link.set_href(&url);
-    link.set_download(name);
-    link.click();
-    web_sys::Url::revoke_object_url(&url)
 }

@@ -3,8 +3,8 @@ use yew::prelude::*;
 
 use persona_core::pipeline::Stage;
 
+use crate::components::markdown;
 use crate::state::{label, TurnProgress};
-use crate::text::citation_parts;
 
 #[derive(Properties, PartialEq)]
 pub struct MessageProps {
@@ -16,21 +16,14 @@ pub struct MessageProps {
     pub on_retry: Callback<String>,
     pub on_edit: Callback<String>,
     pub on_discard: Callback<String>,
+    /// Open the inspector for the turn that produced this reply (its message id).
+    pub on_inspect: Callback<String>,
 }
 
-/// Renders text as paragraphs with citation markers. Everything is a text node: no markup from
-/// the model or the articles ever reaches the DOM as HTML.
-fn render_text(text: &str, id: &str) -> Html {
-    html! {
-        { for text.split("\n\n").map(|paragraph| html! {
-            <p>
-                { for citation_parts(paragraph).into_iter().map(|(part, number)| match number {
-                    Some(n) => html! { <a class="cite" href={format!("#{id}-fact-{n}")}>{ part }</a> },
-                    None => html! { { part } },
-                }) }
-            </p>
-        }) }
-    }
+/// Renders a reply as sanitized Markdown: the core parses it into a closed tree (raw HTML
+/// stays text, unsafe links lose their link) and every piece becomes a text node.
+fn render_text(text: &str, on_cite: Callback<u32>) -> Html {
+    markdown::render(&persona_core::markdown::parse(text), on_cite)
 }
 
 #[function_component(MessageView)]
@@ -46,6 +39,14 @@ pub fn message_view(props: &MessageProps) -> Html {
         Status::Failed { .. } => "failed",
     };
     let id = m.id.clone();
+    // The source a clicked citation shows (its number), toggled by clicking again.
+    let source = use_state(|| None::<u32>);
+    let on_cite = {
+        let source = source.clone();
+        Callback::from(move |n: u32| source.set(if *source == Some(n) { None } else { Some(n) }))
+    };
+    let shown = (*source).and_then(|n| m.facts.iter().find(|f| f.number == n as usize));
+    let turn_id = m.id.strip_suffix("/reply").map(str::to_string);
     let button = |label: &'static str, callback: &Callback<String>| {
         let callback = callback.clone();
         let id = id.clone();
@@ -58,16 +59,35 @@ pub fn message_view(props: &MessageProps) -> Html {
                 <div class="author">{ author }
                     if m.status == Status::Pending { <span class="status-label">{ " · sending" }</span> }
                 </div>
-                <div class="body">{ render_text(&m.text, &m.id) }</div>
+                <div class="body">{ render_text(&m.text, on_cite.clone()) }</div>
+                if let Some(fact) = shown {
+                    <aside class="source-passage" role="note" aria-label={format!("Source {}", fact.number)} data-fact={fact.number.to_string()}>
+                        <p class="source-heading">
+                            <span class="source-number">{ format!("[{}]", fact.number) }</span>
+                            <cite class="source-title">{ fact.article_title.clone() }</cite>
+                            if let Some(heading) = &fact.heading { <span class="source-section">{ format!(" · {heading}") }</span> }
+                        </p>
+                        <blockquote>{ fact.text.clone() }</blockquote>
+                        <button type="button" class="link-button" onclick={{ let source = source.clone(); move |_| source.set(None) }}>{ "Close" }</button>
+                    </aside>
+                }
                 if !m.facts.is_empty() {
-                    <ol class="sources" aria-label="Sources">
-                        { for m.facts.iter().map(|fact| html! {
-                            <li id={format!("{}-fact-{}", m.id, fact.number)} value={fact.number.to_string()}>
-                                <q>{ fact.text.clone() }</q>
-                                <span class="source-title">{ format!(" — {}", fact.article_title) }</span>
-                            </li>
-                        }) }
-                    </ol>
+                    <details class="sources">
+                        <summary>{ format!("Sources ({})", m.facts.len()) }</summary>
+                        <ol aria-label="Sources">
+                            { for m.facts.iter().map(|fact| html! {
+                                <li id={format!("{}-fact-{}", m.id, fact.number)} value={fact.number.to_string()}>
+                                    <q>{ fact.text.clone() }</q>
+                                    <span class="source-title">{ format!(" — {}", fact.article_title) }</span>
+                                </li>
+                            }) }
+                        </ol>
+                    </details>
+                }
+                if let (Some(turn), Role::Assistant) = (turn_id, &m.role) {
+                    <div class="actions reply-actions">
+                        <button type="button" class="link-button inspect" onclick={{ let cb = props.on_inspect.clone(); move |_| cb.emit(turn.clone()) }}>{ "Inspect" }</button>
+                    </div>
                 }
                 if let Status::Failed { error } = &m.status {
                     <div class="failure" role="alert">
@@ -90,7 +110,7 @@ pub fn message_view(props: &MessageProps) -> Html {
                         }) }
                     </ol>
                     <div class="body streaming" data-streaming-for={m.id.clone()}>
-                        { render_text(props.progress.as_ref().map_or("", |p| p.partial.as_str()), &format!("{}-draft", m.id)) }
+                        { render_text(props.progress.as_ref().map_or("", |p| p.partial.as_str()), Callback::noop()) }
                     </div>
                     <div class="actions">{ button("Stop", &props.on_stop) }</div>
                 </li>
