@@ -43,7 +43,8 @@ step "storage benchmark (release wasm, headless Chromium; prints figures)"
 cargo test --locked --release --target wasm32-unknown-unknown -p persona-idb --test bench -- --nocapture
 
 step "release build (trunk)"
-trunk build --release --offline
+# Relative URLs: the build works from any path of any static host (e2e serves it from /personas/).
+trunk build --release --offline --public-url ./
 wasm=$(ls dist/*.wasm)
 printf 'release wasm: %s bytes raw, %s bytes gzipped (%s)\n' \
   "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$wasm"

@@ -292,6 +292,7 @@ test('settings: Test connection reports success, and a refused key in plain word
   await result.waitFor({ timeout: 15_000 });
   assert.equal(await result.getAttribute('data-ok'), 'true', await result.innerText());
   assert.match(await result.innerText(), /fake-model/);
+  await result.scrollIntoViewIfNeeded();
   await screenshot(page, 'settings.png');
 
   await page.fill('#settings-endpoint', keyed.baseUrl);

@@ -19,7 +19,8 @@ use persona_core::persist::{self, ConversationRecord, MemoryRecord};
 use persona_core::persona::Persona;
 use persona_core::settings::AppSettings;
 use persona_core::pipeline::{
-    Backends, Clock, Event, NoModel, PhaseError, Pipeline, Schedule, Settlement, StageSettings, Turn, TurnOutput,
+    Backends, Clock, Event, NoModel, PhaseError, Pipeline, Schedule, Settlement, StageSettings, Turn, TurnError,
+    TurnOutput,
 };
 use persona_core::store::{Store, StoreError, Table};
 use persona_core::turn::{conversation_memories, PersonaMemory, RetrievalConfig, TurnTrace};
@@ -374,13 +375,14 @@ impl Engine {
         if let Some(db) = self.db() {
             db.apply(&library::save_persona(&record)).await?;
         }
-        let mut personas = self.personas.borrow_mut();
-        match personas.iter_mut().find(|p| p.id == record.id) {
-            Some(existing) => *existing = record.clone(),
-            None => personas.push(record.clone()),
+        {
+            let mut personas = self.personas.borrow_mut();
+            match personas.iter_mut().find(|p| p.id == record.id) {
+                Some(existing) => *existing = record.clone(),
+                None => personas.push(record.clone()),
+            }
+            personas.sort_by(|a, b| a.id.cmp(&b.id));
         }
-        personas.sort_by(|a, b| a.id.cmp(&b.id));
-        drop(personas);
         if *self.persona_id.borrow() == record.id {
             if let Ok(persona) = record.persona() {
                 *self.persona.borrow_mut() = persona;
@@ -412,6 +414,7 @@ impl Engine {
     /// Adds or replaces articles, one at a time so the page can show progress: chunked,
     /// embedded, indexed and stored (each in one transaction). `progress(done, total)` runs
     /// after each. Returns the chunk count added.
+    #[allow(clippy::await_holding_refcell_ref)] // on purpose: no turn may read a half-saved base
     pub async fn add_articles(
         &self,
         articles: Vec<Article>,
@@ -440,6 +443,7 @@ impl Engine {
     }
 
     /// Deletes an article with its chunks and index entries.
+    #[allow(clippy::await_holding_refcell_ref)] // as in `add_articles`
     pub async fn delete_article(&self, id: &str) -> Result<(), String> {
         let Ok(mut knowledge) = self.knowledge.try_borrow_mut() else {
             return Err("A reply is being written; delete the article when it is done.".into());
@@ -566,6 +570,7 @@ impl Clock for PageClock {
 }
 
 /// Runs the pipeline for `turn` through its state machine, reporting progress.
+#[allow(clippy::await_holding_refcell_ref)] // the knowledge base, on purpose: see below
 async fn settle<M: ChatModel>(
     engine: &Engine,
     backends: &Backends<'_, M>,
@@ -574,9 +579,12 @@ async fn settle<M: ChatModel>(
     cancel: &CancelToken,
     dispatch: &dyn Fn(ChatAction),
 ) -> Result<Settlement, PhaseError> {
+    // The knowledge base is read in place for the whole turn (it is large; article saves wait
+    // for the turn, see `add_articles`). Both memories are small and copied, so a persona edit
+    // or another turn's commit can change them meanwhile.
     let knowledge = engine.knowledge.borrow();
-    let own = engine.memory.borrow();
-    let conversations = engine.conversations.borrow();
+    let own = engine.memory.borrow().clone();
+    let conversations = engine.conversations.borrow().clone();
     let persona = engine.persona.borrow().clone();
     let clock = PageClock(web_sys::window().and_then(|w| w.performance()));
     let pipeline = Pipeline {
@@ -633,6 +641,11 @@ pub async fn run_turn(
         Ok(Settlement::RollBack { failure, .. }) => {
             // Rollback: nothing of this turn is kept; the message shows as failed, its text kept.
             web_sys::console::warn_1(&format!("turn {id} rolled back: {}", failure.error).into());
+            if let TurnError::Stage { error, .. } = &failure.error {
+                if error.is_unreachable() {
+                    dispatch(ChatAction::Unreachable(Some(error.root().to_string())));
+                }
+            }
             dispatch(ChatAction::Core(Action::Fail { id, error: failure.error.to_string() }));
             return;
         }
@@ -646,6 +659,7 @@ pub async fn run_turn(
         }
     };
     let TurnOutput { reply, trace, memory_updates } = output;
+    dispatch(ChatAction::Unreachable(None));
     // Every turn logs what it retrieved (DESIGN.md, bug 1: 0 chunks must be visible).
     web_sys::console::info_1(
         &format!(

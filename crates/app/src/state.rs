@@ -64,6 +64,9 @@ pub struct ChatState {
     pub notice: Option<String>,
     /// True once the saved conversation was loaded (or found missing).
     pub loaded: bool,
+    /// The model endpoint could not be reached (why, in plain words): the offline backend is
+    /// offered instead of failing turn after turn.
+    pub unreachable: Option<String>,
 }
 
 pub enum ChatAction {
@@ -79,6 +82,8 @@ pub enum ChatAction {
     Draft(String),
     /// Another conversation (or persona) was opened: its transcript replaces this one.
     Replace(Transcript),
+    /// A turn failed because the endpoint could not be reached (`None`: the offer is settled).
+    Unreachable(Option<String>),
 }
 
 impl Reducible for ChatState {
@@ -125,6 +130,7 @@ impl Reducible for ChatState {
             }
             ChatAction::Notice(text) => next.notice = Some(text),
             ChatAction::Draft(text) => next.transcript.draft = text,
+            ChatAction::Unreachable(why) => next.unreachable = why,
             ChatAction::Replace(transcript) => {
                 next.transcript = transcript;
                 next.progress.clear();

@@ -664,6 +664,7 @@ pub const MIN_MEMORY_SIMILARITY: f32 = 0.1;
 
 /// A small collection of statements searched exactly (the persona's memories and profile).
 /// Exact search is right at this size: a few hundred vectors take microseconds.
+#[derive(Clone)]
 pub struct MemoryBank<E: Embedder = HashEmbedder> {
     embedder: E,
     items: Vec<(String, Embedding)>,

@@ -111,6 +111,12 @@ impl ModelError {
             other => other,
         }
     }
+
+    /// True when the endpoint could not be reached at all (no HTTP answer: offline, DNS,
+    /// refused, CORS), retries included: the case where answering offline is the way on.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self.root(), ModelError::Network(_))
+    }
 }
 
 /// A completion and how the call went, for the turn's trace.

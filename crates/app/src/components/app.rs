@@ -1,4 +1,7 @@
 use std::cell::Cell;
+use std::rc::Rc;
+
+use persona_core::store::StoreError;
 
 use persona_core::backup;
 use persona_core::chat::{Action, Status, Transcript};
@@ -17,6 +20,9 @@ use crate::components::settings::SettingsPanel;
 use crate::components::sidebar::{ConversationItem, Sidebar};
 use crate::engine::{run_turn, Engine, EngineRef};
 use crate::state::{ChatAction, ChatState};
+
+/// What opening a persona or a conversation awaits.
+type Loading = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Transcript, StoreError>>>>;
 
 /// The app's screens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -215,7 +221,7 @@ pub fn app() -> Html {
     let replace_with = {
         let state = state.clone();
         let bump = bump.clone();
-        move |result: Result<Transcript, persona_core::store::StoreError>| match result {
+        move |result: Result<Transcript, StoreError>| match result {
             Ok(transcript) => {
                 state.dispatch(ChatAction::Replace(transcript));
                 bump.emit(());
@@ -223,18 +229,21 @@ pub fn app() -> Html {
             Err(error) => state.dispatch(ChatAction::Notice(format!("That could not be opened: {error}"))),
         }
     };
-    let on_persona = {
+    // Opens what `load` returns (a persona's newest conversation, or a conversation) on the chat.
+    let opener = |load: fn(Rc<Engine>, String) -> Loading| {
         let engine = engine.clone();
         let replace_with = replace_with.clone();
         let view = view.clone();
         Callback::from(move |id: String| {
             let (engine, replace_with, view) = (engine.clone(), replace_with.clone(), view.clone());
             spawn_local(async move {
-                replace_with(engine.open_persona(&id).await);
+                replace_with(load(engine, id).await);
                 view.set(View::Chat);
             });
         })
     };
+    let on_persona = opener(|engine, id| Box::pin(async move { engine.open_persona(&id).await }));
+    let on_open = opener(|engine, id| Box::pin(async move { engine.open_conversation(&id).await }));
     let on_new = {
         let engine = engine.clone();
         let replace_with = replace_with.clone();
@@ -242,18 +251,6 @@ pub fn app() -> Html {
         Callback::from(move |()| {
             replace_with(Ok(engine.new_conversation()));
             view.set(View::Chat);
-        })
-    };
-    let on_open = {
-        let engine = engine.clone();
-        let replace_with = replace_with.clone();
-        let view = view.clone();
-        Callback::from(move |id: String| {
-            let (engine, replace_with, view) = (engine.clone(), replace_with.clone(), view.clone());
-            spawn_local(async move {
-                replace_with(engine.open_conversation(&id).await);
-                view.set(View::Chat);
-            });
         })
     };
     let on_rename = {
@@ -381,6 +378,23 @@ pub fn app() -> Html {
             });
         })
     };
+    let on_go_offline = {
+        let engine = engine.clone();
+        let state = state.clone();
+        let bump = bump.clone();
+        Callback::from(move |_: MouseEvent| {
+            let (engine, state, bump) = (engine.clone(), state.clone(), bump.clone());
+            spawn_local(async move {
+                let mut settings = engine.settings.borrow().clone();
+                settings.offline = true;
+                if let Err(error) = engine.save_settings(settings).await {
+                    state.dispatch(ChatAction::Notice(format!("The settings could not be saved: {error}")));
+                }
+                state.dispatch(ChatAction::Unreachable(None));
+                bump.emit(());
+            });
+        })
+    };
     let close_settings = {
         let view = view.clone();
         Callback::from(move |()| view.set(View::Chat))
@@ -449,6 +463,12 @@ pub fn app() -> Html {
                 <nav class="tabs" role="tablist" aria-label="Screens">{ for tabs }</nav>
                 if let Some(notice) = &state.notice {
                     <p class="notice" role="status">{ notice.clone() }</p>
+                }
+                if let Some(why) = &state.unreachable {
+                    <div class="notice unreachable" role="alert">
+                        <p>{ format!("The model endpoint can't be reached ({why}). You can keep chatting with the offline backend, which answers from the articles alone.") }</p>
+                        <button type="button" class="secondary" onclick={on_go_offline}>{ "Answer offline instead" }</button>
+                    </div>
                 }
                 if *view == View::Chat {
                     <ol class="transcript" ref={transcript_ref} aria-live="polite" data-loaded={state.loaded.to_string()}

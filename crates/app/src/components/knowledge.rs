@@ -10,6 +10,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::components::confirm::Confirm;
 use crate::engine::{EngineRef, SearchResults};
 
 #[derive(Properties, PartialEq)]
@@ -204,7 +205,7 @@ pub fn knowledge_panel(props: &KnowledgeProps) -> Html {
                 .articles()
                 .map(|a| (a.id.clone(), a.title.clone(), knowledge.chunks_of(&a.id).count()))
                 .collect();
-            list.sort_by(|a, b| a.1.to_lowercase().cmp(&b.1.to_lowercase()));
+            list.sort_by_key(|a| a.1.to_lowercase());
             *shown.borrow_mut() = list.clone();
             list
         }
@@ -235,14 +236,14 @@ pub fn knowledge_panel(props: &KnowledgeProps) -> Html {
                     html! {
                         <li class="article" key={id.clone()} data-article={id.clone()}>
                             <span class="article-title">{ title.clone() }</span>
-                            <span class="chunk-count" data-chunks={chunks.to_string()}>{ format!("{chunks} passages") }</span>
+                            <span class="chunk-count" data-chunks={chunks.to_string()}>{ format!("{chunks} passage{}", if *chunks == 1 { "" } else { "s" }) }</span>
                             if confirming.as_deref() == Some(id.as_str()) {
-                                <span class="confirm" role="alertdialog" aria-label="Confirm deletion">
-                                    { "Delete this article?" }
-                                    <button type="button" class="danger small" onclick={{
+                                <Confirm question="Delete this article?"
+                                    on_cancel={{ let confirming = confirming.clone(); Callback::from(move |()| confirming.set(None)) }}
+                                    on_confirm={{
                                         let engine = engine.clone(); let id = id.clone(); let confirming = confirming.clone();
                                         let status = status.clone(); let revision = revision.clone(); let on_changed = props.on_changed.clone();
-                                        move |_: MouseEvent| {
+                                        Callback::from(move |()| {
                                             confirming.set(None);
                                             let (engine, id, status, revision, on_changed) = (engine.clone(), id.clone(), status.clone(), revision.clone(), on_changed.clone());
                                             spawn_local(async move {
@@ -252,10 +253,8 @@ pub fn knowledge_panel(props: &KnowledgeProps) -> Html {
                                                 revision.set(*revision + 1);
                                                 on_changed.emit(());
                                             });
-                                        }
-                                    }}>{ "Delete" }</button>
-                                    <button type="button" class="secondary small" onclick={{ let confirming = confirming.clone(); move |_: MouseEvent| confirming.set(None) }}>{ "Keep" }</button>
-                                </span>
+                                        })
+                                    }} />
                             } else {
                                 <span class="article-actions">
                                     <button type="button" class="link-button" onclick={edit} aria-label={format!("Edit {title}")}>{ "Edit" }</button>

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod composer;
+pub mod confirm;
 pub mod download;
 pub mod inspector;
 pub mod knowledge;

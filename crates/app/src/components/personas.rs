@@ -11,6 +11,7 @@ use web_sys::{HtmlInputElement, HtmlTextAreaElement};
 use yew::platform::spawn_local;
 use yew::prelude::*;
 
+use crate::components::confirm::Confirm;
 use crate::components::download::download;
 use crate::engine::EngineRef;
 
@@ -339,12 +340,12 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
                                 </div>
                             </div>
                             if confirming.as_deref() == Some(id.as_str()) {
-                                <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
-                                    <span>{ format!("Delete {name} with all conversations and memories?") }</span>
-                                    <button type="button" class="danger small" onclick={{
+                                <Confirm question={format!("Delete {name} with all conversations and memories?")}
+                                    on_cancel={{ let confirming = confirming.clone(); Callback::from(move |()| confirming.set(None)) }}
+                                    on_confirm={{
                                         let engine = engine.clone(); let id = id.clone(); let confirming = confirming.clone();
                                         let status = status.clone(); let revision = revision.clone(); let on_changed = props.on_changed.clone();
-                                        move |_: MouseEvent| {
+                                        Callback::from(move |()| {
                                             confirming.set(None);
                                             let (engine, id, status, revision, on_changed) = (engine.clone(), id.clone(), status.clone(), revision.clone(), on_changed.clone());
                                             spawn_local(async move {
@@ -355,10 +356,8 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
                                                 revision.set(*revision + 1);
                                                 on_changed.emit(None);
                                             });
-                                        }
-                                    }}>{ "Delete" }</button>
-                                    <button type="button" class="secondary small" onclick={{ let confirming = confirming.clone(); move |_: MouseEvent| confirming.set(None) }}>{ "Keep" }</button>
-                                </div>
+                                        })
+                                    }} />
                             } else {
                                 <div class="persona-actions">
                                     <button type="button" class="small" onclick={open} disabled={id == active}>{ "Chat" }</button>

@@ -4,6 +4,8 @@
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use crate::components::confirm::Confirm;
+
 /// A conversation as the list shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConversationItem {
@@ -110,14 +112,12 @@ pub fn sidebar(props: &SidebarProps) -> Html {
                             <button type="button" class="conversation-title" aria-current={current.then_some("true")}
                                 onclick={open} disabled={props.busy && !current}>{ c.title.clone() }</button>
                             if confirming.as_deref() == Some(c.id.as_str()) {
-                                <div class="confirm" role="alertdialog" aria-label="Confirm deletion">
-                                    <span>{ "Delete this conversation?" }</span>
-                                    <button type="button" class="danger small" onclick={{
+                                <Confirm question="Delete this conversation?"
+                                    on_cancel={{ let confirming = confirming.clone(); Callback::from(move |()| confirming.set(None)) }}
+                                    on_confirm={{
                                         let cb = props.on_delete.clone(); let id = id.clone(); let confirming = confirming.clone();
-                                        move |_: MouseEvent| { confirming.set(None); cb.emit(id.clone()) }
-                                    }}>{ "Delete" }</button>
-                                    <button type="button" class="secondary small" onclick={{ let confirming = confirming.clone(); move |_: MouseEvent| confirming.set(None) }}>{ "Keep" }</button>
-                                </div>
+                                        Callback::from(move |()| { confirming.set(None); cb.emit(id.clone()) })
+                                    }} />
                             } else {
                                 <div class="conversation-actions">
                                     <button type="button" class="link-button" onclick={rename} aria-label={format!("Rename {}", c.title)}>{ "Rename" }</button>
