@@ -2,10 +2,11 @@
 //!
 //! It runs the same core as the browser on the same embedded demo content, so what it prints is
 //! what the app would answer with the offline backend. `chat` runs the staged pipeline turn by
-//! turn; a later issue adds `bundle`.
+//! turn; `bundle` builds and checks the knowledge bundles a site ships.
 
 mod bench;
 mod bench_pipeline;
+mod bundle;
 mod chat;
 mod eval;
 mod eval_checks;
@@ -100,6 +101,32 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+    /// Knowledge bundles: a persona and its articles, with a prebuilt index, as one file a site
+    /// ships so visitors do not pay the indexing cost.
+    Bundle {
+        #[command(subcommand)]
+        what: BundleCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BundleCommand {
+    /// Build a bundle from a folder of .md/.txt articles and a character card.
+    Build {
+        /// A folder of .md/.txt articles (the file name is the article id).
+        content: PathBuf,
+        /// The persona's Character Card, JSON or PNG.
+        #[arg(long)]
+        persona: PathBuf,
+        /// Where to write the bundle JSON.
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Leave the index out (a smaller file; the browser builds the index at load).
+        #[arg(long)]
+        no_index: bool,
+    },
+    /// Load a bundle as the browser would and show what it holds (exit code 2 if it is refused).
+    Check { bundle: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -370,6 +397,10 @@ fn main() -> ExitCode {
                 }
             };
         }
+        Command::Bundle { what: BundleCommand::Build { content, persona, out, no_index } } => {
+            return bundle::build(&content, &persona, &out, !no_index);
+        }
+        Command::Bundle { what: BundleCommand::Check { bundle } } => return bundle::check(&bundle),
         Command::Chat {
             remote: RemoteFlags { endpoint, model, api_key_env },
             timeout_ms,
@@ -443,7 +474,9 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         },
-        Command::Eval { .. } | Command::Bench { .. } | Command::Chat { .. } => unreachable!("handled above"),
+        Command::Eval { .. } | Command::Bench { .. } | Command::Bundle { .. } | Command::Chat { .. } => {
+            unreachable!("handled above")
+        }
         Command::Articles => {
             for article in knowledge.articles() {
                 println!(

@@ -25,6 +25,7 @@
 //! - [`prompt`]: prompt assembly in a designed, tested order.
 //! - [`store`]: the storage trait (tables of records, atomic batches) and an in-memory store.
 //! - [`backup`]: everything in a store as one versioned JSON file, and back.
+//! - [`bundle`]: a persona and its articles with a prebuilt index as one versioned JSON file, and back.
 //! - [`persist`]: what each engine operation writes, as one batch; reading it back.
 //! - [`settings`]: the user's settings (endpoint, key, models per stage, retrieval depth, offline), validated in plain words.
 //! - [`library`]: personas, their conversations and drafts: writes as batches, reads.
@@ -32,6 +33,7 @@
 
 pub mod backup;
 pub mod bm25;
+pub mod bundle;
 pub mod card;
 pub mod chat;
 pub mod chunk;
