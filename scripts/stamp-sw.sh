@@ -7,7 +7,8 @@ dir="${TRUNK_STAGING_DIR:?run by trunk as a post_build hook}"
 cd "$dir"
 sw=sw.js
 [[ -f $sw ]] || { echo "stamp-sw: $dir/$sw is missing" >&2; exit 1; }
-mapfile -t files < <(find . -type f ! -name "$sw" ! -name '*.map' -printf '%P\n' | LC_ALL=C sort)
+# The example host page is not part of the app (and the widget, built later, is not either).
+mapfile -t files < <(find . -type f ! -name "$sw" ! -name '*.map' ! -path './examples/*' ! -path './widget/*' -printf '%P\n' | LC_ALL=C sort)
 version=$(for f in "${files[@]}"; do printf '%s ' "$f"; sha256sum < "$f"; done | sha256sum | cut -c1-16)
 list='["./"'
 for f in "${files[@]}"; do list+=",\"$f\""; done

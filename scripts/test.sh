@@ -49,6 +49,9 @@ wasm=$(ls dist/*.wasm)
 printf 'release wasm: %s bytes raw, %s bytes gzipped (%s)\n' \
   "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$wasm"
 
+step "embeddable widget (scripts/build-widget.sh → dist/widget)"
+scripts/build-widget.sh dist/widget
+
 step "end-to-end tests (Playwright, Chromium)"
 # target/debug/fake-openai was built in the browser step.
 node --test --test-concurrency=1 tests/e2e/

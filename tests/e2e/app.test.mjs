@@ -390,8 +390,15 @@ test('works 360 px wide: no horizontal overflow, every screen reachable', async 
     await tab(page, name);
     assert.ok((await overflow()) <= 0, `${name} fits at 360 px`);
   }
-  // Keyboard: Tab reaches the composer with a visible focus ring.
+  // Keyboard: arrow keys move between the screens' tabs, focus follows and stays visible.
   await tab(page, 'Chat');
+  await page.focus('#tab-chat');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-knowledge');
+  assert.equal(await page.getAttribute('#tab-knowledge', 'aria-selected'), 'true');
+  await page.keyboard.press('Home');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'tab-chat');
+  // The composer shows a focus ring.
   await page.focus('#message');
   const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
   assert.notEqual(outline, 'none', 'focus is visible');

@@ -1,6 +1,8 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
+use wasm_bindgen::JsCast;
+
 use persona_core::store::StoreError;
 
 use persona_core::backup;
@@ -438,9 +440,32 @@ pub fn app() -> Html {
         };
         html! {
             <button type="button" role="tab" class="tab" id={format!("tab-{}", v.label().to_lowercase())}
-                aria-selected={selected.to_string()} {onclick}>{ v.label() }</button>
+                aria-selected={selected.to_string()} aria-controls="screen" tabindex={if selected { "0" } else { "-1" }}
+                {onclick}>{ v.label() }</button>
         }
     });
+    // Arrow keys, Home and End move between the tabs (the tablist pattern); Tab leaves them.
+    let on_tab_key = {
+        let view = view.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            let at = View::ALL.iter().position(|v| *v == *view).unwrap_or(0);
+            let next = match e.key().as_str() {
+                "ArrowRight" => (at + 1) % View::ALL.len(),
+                "ArrowLeft" => (at + View::ALL.len() - 1) % View::ALL.len(),
+                "Home" => 0,
+                "End" => View::ALL.len() - 1,
+                _ => return,
+            };
+            e.prevent_default();
+            view.set(View::ALL[next]);
+            let id = format!("tab-{}", View::ALL[next].label().to_lowercase());
+            if let Some(tab) = web_sys::window().and_then(|w| w.document()).and_then(|d| d.get_element_by_id(&id)) {
+                if let Ok(tab) = tab.dyn_into::<web_sys::HtmlElement>() {
+                    let _ = tab.focus();
+                }
+            }
+        })
+    };
     let _ = *revision;
     html! {
         <div class="layout">
@@ -460,7 +485,7 @@ pub fn app() -> Html {
                     </div>
                     <span class="badge" data-backend={engine.backend_label()}>{ engine.backend_label() }</span>
                 </header>
-                <nav class="tabs" role="tablist" aria-label="Screens">{ for tabs }</nav>
+                <nav class="tabs" role="tablist" aria-label="Screens" onkeydown={on_tab_key}>{ for tabs }</nav>
                 if let Some(notice) = &state.notice {
                     <p class="notice" role="status">{ notice.clone() }</p>
                 }
@@ -470,6 +495,8 @@ pub fn app() -> Html {
                         <button type="button" class="secondary" onclick={on_go_offline}>{ "Answer offline instead" }</button>
                     </div>
                 }
+                <div id="screen" class="screen" role="tabpanel"
+                    aria-labelledby={format!("tab-{}", view.label().to_lowercase())}>
                 if *view == View::Chat {
                     <ol class="transcript" ref={transcript_ref} aria-live="polite" data-loaded={state.loaded.to_string()}
                         data-conversation={current.id.clone()}>
@@ -495,6 +522,7 @@ pub fn app() -> Html {
                 } else {
                     <SettingsPanel settings={engine.settings.borrow().clone()} on_save={on_settings} on_close={close_settings} />
                 }
+                </div>
             </main>
             if let Some((id, trace)) = &*inspecting {
                 <div class="inspector-layer">
