@@ -3,8 +3,8 @@
 #
 #   scripts/build-widget.sh [out-dir]          # default dist/widget
 #
-# out-dir gets persona-chat.js (the one script a page includes), persona_widget.js (the
-# wasm-bindgen glue it imports) and persona_widget_bg.wasm. Steps: cargo (profile `web`, the
+# out-dir gets persona-chat.js (the one script a page includes: the element and the wasm-bindgen
+# glue in one module) and persona_widget_bg.wasm. Steps: cargo (profile `web`, the
 # smallest wasm), wasm-bindgen --target web, wasm-opt -Oz when wasm-opt is on PATH (scripts/env.sh
 # puts the project's on it), then the copy. A re-run with nothing changed only asks cargo and
 # copies: the bindgen + wasm-opt output is cached under target/widget/, keyed by the hash of
@@ -51,9 +51,23 @@ if [ "$(cat "$cache/key" 2>/dev/null)" != "$key" ] || [ ! -f "$cache/pkg/persona
 fi
 
 mkdir -p "$out"
-cp "$cache/pkg/persona_widget.js" "$cache/pkg/persona_widget_bg.wasm" www/widget/persona-chat.js "$out/"
+rm -f "$out/persona_widget.js"
+cp "$cache/pkg/persona_widget_bg.wasm" "$out/"
+# One script for the host page: the wasm-bindgen glue and the element in one module. The source
+# element (www/widget/persona-chat.js) imports the glue from ./persona_widget.js; here that
+# import becomes the glue already in the module.
+marker='import(GLUE_URL.href)'
+grep -qF "$marker" www/widget/persona-chat.js || { echo "build-widget: '$marker' not found in www/widget/persona-chat.js" >&2; exit 1; }
+{
+  echo "// <persona-chat>: the element (www/widget/persona-chat.js) and its wasm-bindgen glue in one module."
+  echo "// Built by scripts/build-widget.sh; persona_widget_bg.wasm sits next to it."
+  cat "$cache/pkg/persona_widget.js"
+  echo
+  echo "const bundledGlue = { default: __wbg_init, PersonaEngine };"
+  sed "s|$marker|Promise.resolve(bundledGlue)|" www/widget/persona-chat.js
+} > "$out/persona-chat.js"
 wasm="$out/persona_widget_bg.wasm"
 printf 'widget wasm: %s bytes raw, %s bytes gzipped (%s)\n' \
   "$(stat -c %s "$wasm")" "$(gzip -9 -c "$wasm" | wc -c)" "$wasm"
-printf 'widget script: %s bytes (persona-chat.js) + %s bytes (persona_widget.js), in %s\n' \
-  "$(stat -c %s "$out/persona-chat.js")" "$(stat -c %s "$out/persona_widget.js")" "$out"
+printf 'widget script: %s bytes (persona-chat.js, the element and its glue), in %s\n' \
+  "$(stat -c %s "$out/persona-chat.js")" "$out"

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { ROOT, DIST, serveStatic, launchBrowser, screenshot, startFakeOpenAI } from './harness.mjs';
 
 const QUESTION = 'How much faster did businesses with a formal written plan grow?';
-const WIDGET_FILES = ['persona-chat.js', 'persona_widget.js', 'persona_widget_bg.wasm'];
+const WIDGET_FILES = ['persona-chat.js', 'persona_widget_bg.wasm'];
 
 const exists = (path) => access(path).then(() => true, () => false);
 
@@ -29,7 +29,7 @@ async function assembleSite() {
   }
   const built = await readFile(join(widget, 'persona-chat.js'), 'utf8');
   const source = await readFile(join(ROOT, 'www/widget/persona-chat.js'), 'utf8');
-  if (built !== source) {
+  if (!built.endsWith(source.replace('import(GLUE_URL.href)', 'Promise.resolve(bundledGlue)'))) {
     throw new Error('dist/widget/persona-chat.js is older than www/widget/persona-chat.js: run scripts/build-widget.sh again');
   }
   // The bundle as shipped (dist/demo/bundle.json, copied by the app build) or its source.
@@ -159,16 +159,16 @@ test('the host page embeds Jane with one script, and she answers with the figure
   assert.equal(await chat.evaluate((element) => element.engine.exchangeCount), 3, 'an API turn joins the same conversation');
   assert.match(await page.locator('#host-log').innerText(), /Reply \(factual\)/, 'the host heard persona-chat:reply');
 
-  // What the embed added to the page: its script, the wasm-bindgen module, one wasm, the bundle.
+  // What the embed added to the page: its one script (element and glue), one wasm, the bundle.
   const own = new Set(['/examples/host.html', '/examples/host.js', 'data:']);
   const added = requests.filter((r) => !own.has(r.path));
   const scripts = added.filter((r) => r.type === 'script').map((r) => r.path);
-  assert.deepEqual(scripts.sort(), ['/widget/persona-chat.js', '/widget/persona_widget.js'], JSON.stringify(requests));
+  assert.deepEqual(scripts.sort(), ['/widget/persona-chat.js'], JSON.stringify(requests));
   const wasm = added.filter((r) => r.path.endsWith('.wasm')).map((r) => r.path);
   assert.deepEqual(wasm, ['/widget/persona_widget_bg.wasm'], JSON.stringify(requests));
   assert.deepEqual(
     added.map((r) => r.path).sort(),
-    ['/demo/bundle.json', '/widget/persona-chat.js', '/widget/persona_widget.js', '/widget/persona_widget_bg.wasm'],
+    ['/demo/bundle.json', '/widget/persona-chat.js', '/widget/persona_widget_bg.wasm'],
     `nothing else was fetched (no stylesheet, font or image): ${JSON.stringify(requests)}`,
   );
   const globals = await page.evaluate(() =>
@@ -280,7 +280,7 @@ test('a bad bundle shows its error in the widget with role=alert; a second chat 
   const shown = await alert.innerText();
   // The engine's own words for this file (BundleError's text), as a sentence.
   const expected = await page.evaluate(async () => {
-    const { PersonaEngine } = await import(new URL('../widget/persona_widget.js', document.baseURI).href);
+    const { PersonaEngine } = await import(new URL('../widget/persona-chat.js', document.baseURI).href);
     const json = await (await fetch('../demo/corrupt-bundle.json')).text();
     try {
       PersonaEngine.fromJson(json);
@@ -295,7 +295,7 @@ test('a bad bundle shows its error in the widget with role=alert; a second chat 
   assert.match(shown, /version|bundle/i);
   assert.equal(await broken.locator('textarea').isDisabled(), true, 'a broken chat takes no input');
   const missing = await page.evaluate(async () => {
-    const { PersonaEngine } = await import(new URL('../widget/persona_widget.js', document.baseURI).href);
+    const { PersonaEngine } = await import(new URL('../widget/persona-chat.js', document.baseURI).href);
     return PersonaEngine.load(new URL('../demo/missing.json', document.baseURI).href).then(() => 'loaded', (error) => error.message);
   });
   assert.match(missing, /could not be loaded from .*missing\.json: the server answered 404/);
