@@ -42,6 +42,9 @@ trap - EXIT
 step "storage benchmark (release wasm, headless Chromium; prints figures)"
 cargo test --locked --release --target wasm32-unknown-unknown -p persona-idb --test bench -- --nocapture
 
+step "knowledge bundle load benchmark (release wasm, headless Chromium; 1,000 chunks)"
+cargo test --locked --release --target wasm32-unknown-unknown -p persona-idb --test bundle -- --nocapture
+
 step "release build (trunk)"
 # Relative URLs: the build works from any path of any static host (e2e serves it from /personas/).
 trunk build --release --offline --public-url ./
