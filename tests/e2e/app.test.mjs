@@ -224,6 +224,46 @@ test('Character Cards: V2 JSON and V3 PNG import, export round trip, and a malfo
   await context.close();
 });
 
+test('personas can be created, edited, duplicated and deleted, each keeping its own memory', async () => {
+  const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
+  const { page, errors } = await openPage(context, server.url);
+  await ready(page);
+  await tab(page, 'Personas');
+  await page.getByRole('button', { name: 'New persona' }).click();
+  await page.fill('#persona-name', 'Ines Duarte');
+  await page.fill('#persona-occupation', 'runs a bicycle repair shop');
+  await page.fill('#persona-greeting', 'Olá! Ask me about the articles.');
+  await page.fill('#persona-memories', 'I rebuilt my first wheel at twelve.\nI opened the shop in 2015.');
+  await page.getByRole('button', { name: 'Save persona' }).click();
+  const ines = page.locator('.persona[data-persona="ines-duarte"]');
+  await ines.waitFor();
+  assert.match(await ines.innerText(), /bicycle repair/);
+
+  await ines.getByRole('button', { name: /^Edit/ }).click();
+  assert.equal(await page.inputValue('#persona-memories'), 'I rebuilt my first wheel at twelve.\nI opened the shop in 2015.');
+  await page.fill('#persona-occupation', 'runs a bicycle repair shop in Porto');
+  await page.getByRole('button', { name: 'Save persona' }).click();
+  await ines.filter({ hasText: 'in Porto' }).waitFor();
+
+  await ines.getByRole('button', { name: /^Duplicate/ }).click();
+  const copy = page.locator('.persona', { hasText: 'Ines Duarte (copy)' });
+  await copy.waitFor();
+  await copy.getByRole('button', { name: /^Delete/ }).click();
+  await copy.getByRole('button', { name: 'Delete', exact: true }).click();
+  await page.waitForFunction(() => ![...document.querySelectorAll('.persona')].some((p) => p.textContent.includes('(copy)')));
+  const stored = Object.keys((await dumpDatabase(page)).personas).sort();
+  assert.deepEqual(stored, ['ines-duarte', 'jane']);
+
+  // Her own greeting and memory: a personal question is answered from what she remembers.
+  await ines.getByRole('button', { name: 'Chat' }).click();
+  await page.locator('.chat-header h1', { hasText: 'Ines' }).waitFor();
+  await page.locator('.message.assistant', { hasText: 'Olá!' }).waitFor();
+  const { reply } = await ask(page, 'When did you open your shop?');
+  assert.match(await reply.innerText(), /2015/);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('articles added from files show a progress bar, and the search panel shows what retrieval returns', async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const { page, errors } = await openPage(context, server.url);

@@ -62,6 +62,14 @@ struct Form {
     backstory: String,
     greeting: String,
     style: String,
+    /// One per line.
+    memories: String,
+    opinions: String,
+}
+
+/// Non-empty lines, trimmed.
+fn lines(text: &str) -> Vec<String> {
+    text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect()
 }
 
 impl Form {
@@ -75,6 +83,8 @@ impl Form {
             backstory: p.profile.backstory.clone(),
             greeting: p.card.data.first_mes.clone(),
             style: p.profile.voice.style.clone(),
+            memories: p.profile.memories.join("\n"),
+            opinions: p.profile.opinions.join("\n"),
         }
     }
 
@@ -94,6 +104,8 @@ impl Form {
         p.profile.age = age;
         p.profile.backstory = self.backstory.clone();
         p.profile.voice.style = self.style.clone();
+        p.profile.memories = lines(&self.memories);
+        p.profile.opinions = lines(&self.opinions);
         Ok(())
     }
 }
@@ -187,6 +199,8 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
                         "personality" => form.personality = value,
                         "backstory" => form.backstory = value,
                         "greeting" => form.greeting = value,
+                        "memories" => form.memories = value,
+                        "opinions" => form.opinions = value,
                         _ => form.style = value,
                     }
                     editing.set(Some((id, persona, form, avatar)));
@@ -256,6 +270,8 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
                 { field("backstory", "Backstory", &form.backstory, true) }
                 { field("greeting", "Greeting (first message)", &form.greeting, true) }
                 { field("style", "Voice", &form.style, false) }
+                { field("memories", "Memories (one per line; what she may say she has done)", &form.memories, true) }
+                { field("opinions", "Opinions (one per line)", &form.opinions, true) }
                 <label for="persona-avatar">{ "Avatar" }</label>
                 <div class="avatar-row">
                     if let Some(src) = avatar { <img class="avatar" src={src.clone()} alt="" /> }
