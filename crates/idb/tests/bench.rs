@@ -15,106 +15,20 @@ use persona_core::index::IndexConfig;
 use persona_core::index::VectorIndex;
 use persona_core::knowledge::{Article, KnowledgeBase, SearchConfig};
 use persona_core::persist::{
-    finish_restore, knowledge_snapshot, read_exact_vectors, restore_knowledge_first, save_articles, segment, ArticleRecord, StoredChunk,
+    finish_restore, knowledge_snapshot, read_exact_vectors, restore_knowledge_first, save_articles, segment,
+    ArticleRecord, StoredChunk,
 };
 use persona_core::store::{Store, Table};
 use persona_idb::IdbStore;
 use wasm_bindgen_test::*;
 
+mod common;
+
+use common::{article, now, Rng, PARAGRAPHS};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ARTICLES: usize = 500;
-const PARAGRAPHS: usize = 20;
-
-const WORDS: &[&str] = &[
-    "cash",
-    "flow",
-    "forecast",
-    "invoice",
-    "customer",
-    "supplier",
-    "price",
-    "margin",
-    "cost",
-    "staff",
-    "hire",
-    "payroll",
-    "tax",
-    "plan",
-    "market",
-    "research",
-    "stock",
-    "order",
-    "delivery",
-    "rent",
-    "lease",
-    "loan",
-    "bank",
-    "reserve",
-    "season",
-    "demand",
-    "promotion",
-    "discount",
-    "review",
-    "contract",
-    "insurance",
-    "website",
-    "shop",
-    "café",
-    "bakery",
-    "workshop",
-    "studio",
-    "client",
-    "quote",
-    "deposit",
-    "overhead",
-    "profit",
-    "revenue",
-    "week",
-    "month",
-    "quarter",
-    "owner",
-    "team",
-    "training",
-    "schedule",
-    "equipment",
-    "software",
-    "accountant",
-    "budget",
-];
-
-/// SplitMix64, as in the CLI benchmark: the same text on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-fn article(rng: &mut Rng, n: usize) -> Article {
-    let mut source = format!("# Article {n}\n\n");
-    for p in 0..PARAGRAPHS {
-        if p % 5 == 0 {
-            source.push_str(&format!("## Section {}\n\n", p / 5));
-        }
-        source.push_str(&format!("Paragraph {p} of article {n}:"));
-        for _ in 0..90 {
-            source.push(' ');
-            source.push_str(WORDS[(rng.next() % WORDS.len() as u64) as usize]);
-        }
-        source.push_str(".\n\n");
-    }
-    Article::new(format!("article-{n}"), source)
-}
-
-fn now() -> f64 {
-    js_sys::Date::now()
-}
 
 #[wasm_bindgen_test]
 async fn storage_benchmark_10k_chunks() {

@@ -11,67 +11,13 @@ use persona_core::knowledge::{Article, KnowledgeBase};
 use persona_core::persona::Persona;
 use wasm_bindgen_test::*;
 
+mod common;
+
+use common::{article, now, Rng, PARAGRAPHS};
+
 wasm_bindgen_test_configure!(run_in_browser);
 
 const ARTICLES: usize = 50;
-const PARAGRAPHS: usize = 20;
-
-const WORDS: &[&str] = &[
-    "cash",
-    "flow",
-    "forecast",
-    "invoice",
-    "customer",
-    "supplier",
-    "price",
-    "margin",
-    "cost",
-    "staff",
-    "hire",
-    "payroll",
-    "tax",
-    "plan",
-    "market",
-    "research",
-    "stock",
-    "order",
-    "delivery",
-    "rent",
-    "lease",
-    "loan",
-    "bank",
-    "reserve",
-    "season",
-    "demand",
-    "promotion",
-    "discount",
-    "review",
-    "contract",
-    "insurance",
-    "website",
-    "shop",
-    "café",
-    "bakery",
-    "workshop",
-    "studio",
-    "client",
-    "quote",
-    "deposit",
-    "overhead",
-    "profit",
-    "revenue",
-    "week",
-    "month",
-    "quarter",
-    "owner",
-    "team",
-    "training",
-    "schedule",
-    "equipment",
-    "software",
-    "accountant",
-    "budget",
-];
 
 const QUESTIONS: &[&str] = &[
     "how much cash reserve should a bakery keep for the quiet season",
@@ -79,39 +25,6 @@ const QUESTIONS: &[&str] = &[
     "payroll tax for the first hire",
     "supplier delivery schedule and stock orders",
 ];
-
-/// SplitMix64, as in the CLI benchmark: the same text on every run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-}
-
-fn article(rng: &mut Rng, n: usize) -> Article {
-    let mut source = format!("# Article {n}\n\n");
-    for p in 0..PARAGRAPHS {
-        if p % 5 == 0 {
-            source.push_str(&format!("## Section {}\n\n", p / 5));
-        }
-        source.push_str(&format!("Paragraph {p} of article {n}:"));
-        for _ in 0..90 {
-            source.push(' ');
-            source.push_str(WORDS[(rng.next() % WORDS.len() as u64) as usize]);
-        }
-        source.push_str(".\n\n");
-    }
-    Article::new(format!("article-{n}"), source)
-}
-
-fn now() -> f64 {
-    js_sys::Date::now()
-}
 
 fn ids(kb: &KnowledgeBase, question: &str) -> Vec<(String, f32)> {
     kb.search(question, 8).unwrap().into_iter().map(|r| (r.chunk.id, r.score)).collect()
