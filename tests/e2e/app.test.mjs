@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ROOT, serveStatic, launchBrowser, openPage, screenshot, startFakeOpenAI, dumpDatabase, waitForStored } from './harness.mjs';
+import { ROOT, serveStatic, launchBrowser, openPage, screenshot, startFakeOpenAI, dumpDatabase, waitForStored, appReady, askApp } from './harness.mjs';
 
 const FIXTURES = join(ROOT, 'tests/e2e/fixtures');
 let server;
@@ -28,19 +28,8 @@ after(async () => {
   await server?.close();
 });
 
-async function ready(page) {
-  await page.locator('.transcript[data-loaded="true"]').waitFor();
-}
-
-async function ask(page, question) {
-  await page.fill('#message', question);
-  await page.press('#message', 'Enter');
-  const user = page.locator('.message.user', { hasText: question }).last();
-  const id = await user.getAttribute('data-id');
-  const reply = page.locator(`[data-id="${id}/reply"]`);
-  await reply.waitFor({ timeout: 15_000 });
-  return { user, reply, id };
-}
+const ready = (page) => appReady(page);
+const ask = (page, question) => askApp(page, question);
 
 async function tab(page, name) {
   await page.getByRole('tab', { name }).click();

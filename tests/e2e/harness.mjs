@@ -156,3 +156,19 @@ export function withoutUnsent(dump) {
   const settings = Object.fromEntries(Object.entries(dump.settings ?? {}).filter(([key]) => !key.startsWith('draft/')));
   return { ...dump, settings };
 }
+
+/** Waits until the app has loaded its saved state (the transcript says so). */
+export async function appReady(page, timeout = 20_000) {
+  await page.locator('.transcript[data-loaded="true"]').waitFor({ timeout });
+}
+
+/** Types `question`, presses Enter and waits for the committed reply: `{ user, reply, id }`. */
+export async function askApp(page, question, timeout = 15_000) {
+  await page.fill('#message', question);
+  await page.press('#message', 'Enter');
+  const user = page.locator('.message.user', { hasText: question }).last();
+  const id = await user.getAttribute('data-id');
+  const reply = page.locator(`[data-id="${id}/reply"]`);
+  await reply.waitFor({ timeout });
+  return { user, reply, id };
+}

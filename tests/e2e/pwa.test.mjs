@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DIST, serveStatic, launchBrowser, openPage, screenshot } from './harness.mjs';
+import { DIST, serveStatic, launchBrowser, openPage, screenshot, appReady, askApp } from './harness.mjs';
 
 let browser;
 const cleanups = [];
@@ -34,19 +34,8 @@ async function hostUnderSubPath() {
   return { root, url: `${server.url}personas/`, app: join(root, 'personas') };
 }
 
-async function ready(page) {
-  await page.locator('.transcript[data-loaded="true"]').waitFor({ timeout: 20_000 });
-}
-
-async function ask(page, question) {
-  await page.fill('#message', question);
-  await page.press('#message', 'Enter');
-  const user = page.locator('.message.user', { hasText: question }).last();
-  const id = await user.getAttribute('data-id');
-  const reply = page.locator(`[data-id="${id}/reply"]`);
-  await reply.waitFor({ timeout: 15_000 });
-  return reply;
-}
+const ready = (page) => appReady(page);
+const ask = async (page, question) => (await askApp(page, question)).reply;
 
 /** Waits until the service worker controls the page and has its cache filled. */
 async function controlled(page) {
