@@ -309,7 +309,7 @@ test('articles added from files show a progress bar, and the search panel shows 
   await context.close();
 });
 
-test('settings: Test connection reports success, and a refused key in plain words', async () => {
+test('settings: Test connection reports success, a refused key, CORS and an unreachable server in plain words', async () => {
   const context = await browser.newContext({ viewport: { width: 1100, height: 900 } });
   const { page, errors } = await openPage(context, server.url);
   await ready(page);
@@ -332,6 +332,26 @@ test('settings: Test connection reports success, and a refused key in plain word
   assert.match(refused, /401/);
   assert.match(refused, /key/i);
   assert.doesNotMatch(refused, /sk-test-wrong-key/, 'the key is never shown');
+
+  // A server on another origin that does not allow this page (no CORS headers): named as CORS.
+  const other = await serveStatic(FIXTURES);
+  try {
+    await page.fill('#settings-api-key', '');
+    await page.fill('#settings-endpoint', `${other.url}v1`);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    const cors = page.locator('.connection-result[data-ok="false"]');
+    await cors.waitFor({ timeout: 15_000 });
+    assert.equal(await cors.getAttribute('data-problem'), 'cors', await cors.innerText());
+    assert.match(await cors.innerText(), /origin/);
+  } finally {
+    await other.close();
+  }
+  // Nothing listens on port 9: unreachable, in plain words.
+  await page.fill('#settings-endpoint', 'http://127.0.0.1:9/v1');
+  await page.getByRole('button', { name: 'Test connection' }).click();
+  const down = page.locator('.connection-result[data-ok="false"]');
+  await down.waitFor({ timeout: 20_000 });
+  assert.equal(await down.getAttribute('data-problem'), 'unreachable', await down.innerText());
 
   // Saved settings switch the backend and survive a reload.
   await page.fill('#settings-endpoint', fake.baseUrl);
