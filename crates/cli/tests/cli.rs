@@ -74,3 +74,36 @@ fn the_viability_question_gets_the_other_percentage_only() {
     assert!(ok);
     assert!(stdout.contains("16%") && !stdout.contains("30%"), "{stdout}");
 }
+
+/// `persona chat … | head`: the reader goes away after a few bytes while the tool still has
+/// 150 KB to write (more than a pipe holds); it ends quietly on SIGPIPE, as Unix tools do,
+/// instead of panicking in `println!`.
+#[cfg(unix)]
+#[test]
+fn a_closed_pipe_ends_the_tool_quietly() {
+    use std::io::{Read, Write};
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::Stdio;
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_persona"))
+        .arg("chat")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let questions = "How much faster did businesses with a formal written plan grow?\n".repeat(300);
+    let mut stdin = child.stdin.take().expect("piped");
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(questions.as_bytes());
+    });
+    let mut first = [0u8; 16];
+    child.stdout.take().expect("piped").read_exact(&mut first).expect("some output");
+    // The read end is dropped here: further writes hit a closed pipe.
+    let mut stderr = String::new();
+    child.stderr.take().expect("piped").read_to_string(&mut stderr).expect("stderr reads");
+    let status = child.wait().expect("the tool ends");
+    writer.join().expect("the writer ends");
+    assert!(!stderr.contains("panicked"), "no panic: {stderr}");
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "ended by SIGPIPE: {status:?}");
+}
