@@ -57,6 +57,13 @@ test('served from /personas/ by a static server, installed, then used with the n
   assert.match(await first.innerText(), /30%/);
   const cachesBefore = await controlled(page);
   assert.equal(cachesBefore.length, 1, `one versioned cache: ${cachesBefore}`);
+  // The cache holds exactly the build's files: nothing fetched at run time was stored.
+  const listed = JSON.parse((await readFile(join(host.app, 'sw.js'), 'utf8')).match(/const FILES = (\[.*\]);/)[1]);
+  const cached = await page.evaluate(async ([name, scope]) => {
+    const requests = await (await caches.open(name)).keys();
+    return requests.map((r) => r.url.slice(scope.length) || './').sort();
+  }, [cachesBefore[0], host.url]);
+  assert.deepEqual(cached, [...listed].sort());
 
   // Second visit, network off: the shell comes from the cache, everything else from IndexedDB.
   await context.setOffline(true);
