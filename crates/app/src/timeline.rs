@@ -2,7 +2,6 @@
 //! an axis, and the summary of what the turn decided. Plain Rust (no yew, no browser types),
 //! unit-tested natively; `components::inspector` only renders what this computes.
 
-use persona_core::offline::QuestionKind;
 use persona_core::pipeline::{critical_path_calls, Stage, StageOutcome, StageRecord, MAX_RETRIES};
 use persona_core::turn::TurnTrace;
 
@@ -202,19 +201,10 @@ fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-fn kind_name(kind: QuestionKind) -> &'static str {
-    match kind {
-        QuestionKind::Social => "social",
-        QuestionKind::Personal => "personal",
-        QuestionKind::Factual => "factual",
-        QuestionKind::Mixed => "mixed",
-    }
-}
-
 /// The personal/factual decision as a CSS-friendly word (`social`, `personal`, `factual`,
 /// `mixed`): Establish's, which is also the trace's `kind`.
 pub fn decision(trace: &TurnTrace) -> &'static str {
-    kind_name(trace.understanding.as_ref().map_or(trace.kind, |u| u.kind))
+    trace.understanding.as_ref().map_or(trace.kind, |u| u.kind).name()
 }
 
 /// Vet's verdict as a CSS-friendly word: `pass`, `flag`, or `none` when Vet did not decide.
@@ -334,6 +324,7 @@ pub fn export_json(trace: &TurnTrace) -> String {
 mod tests {
     use super::*;
     use persona_core::facts::Fact;
+    use persona_core::offline::QuestionKind;
     use persona_core::pipeline::{Objectives, Understanding, Verdict};
 
     fn run(stage: Stage, attempt: u32, start: f64, duration: f64) -> StageRecord {

@@ -10,7 +10,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use persona_core::model::{CancelToken, CompletionRequest};
-use persona_core::offline::{classify, QuestionKind};
+use persona_core::offline::classify;
 use persona_core::pipeline::{objectives_offline, vet_prompt, VetAnswer};
 use persona_core::structured::complete_json;
 use persona_core::vet::vet_message;
@@ -175,15 +175,6 @@ struct ClassifyCase {
     kind: String,
 }
 
-fn kind_name(kind: QuestionKind) -> &'static str {
-    match kind {
-        QuestionKind::Social => "social",
-        QuestionKind::Personal => "personal",
-        QuestionKind::Factual => "factual",
-        QuestionKind::Mixed => "mixed",
-    }
-}
-
 /// `persona eval classify`.
 pub fn classify_set(cases: &Path, show_misses: bool) -> Result<serde_json::Value, String> {
     let cases: Vec<ClassifyCase> = read_lines(cases)?;
@@ -195,7 +186,7 @@ pub fn classify_set(cases: &Path, show_misses: bool) -> Result<serde_json::Value
     let mut correct = 0;
     let started = Instant::now();
     for case in &cases {
-        let got = kind_name(classify(&case.message));
+        let got = classify(&case.message).name();
         if got == case.kind {
             correct += 1;
         } else if show_misses {

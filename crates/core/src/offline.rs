@@ -28,6 +28,18 @@ pub enum QuestionKind {
     Mixed,
 }
 
+impl QuestionKind {
+    /// The kind's name, as it serialises: `social`, `personal`, `factual` or `mixed`.
+    pub fn name(self) -> &'static str {
+        match self {
+            QuestionKind::Social => "social",
+            QuestionKind::Personal => "personal",
+            QuestionKind::Factual => "factual",
+            QuestionKind::Mixed => "mixed",
+        }
+    }
+}
+
 const SOCIAL: &[&str] = &[
     "hi",
     "hello",
@@ -604,6 +616,13 @@ fn split_punct(token: &str) -> (&str, &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn kind_names_are_the_serialised_names() {
+        for kind in [QuestionKind::Social, QuestionKind::Personal, QuestionKind::Factual, QuestionKind::Mixed] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), kind.name());
+        }
+    }
     use crate::embed::HashEmbedder;
     use crate::knowledge::{Article, KnowledgeBase};
 
