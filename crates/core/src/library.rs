@@ -35,9 +35,10 @@ impl PersonaRecord {
     }
 }
 
-/// A persona id made from its name: lowercase letters and digits joined by `-`, unique among
-/// `taken` (a number is added when needed).
-pub fn persona_id(name: &str, taken: &[&str]) -> String {
+/// An id made from a name (a persona's, an article's title): lowercase letters and digits
+/// joined by `-`, `fallback` when nothing is left, unique among `taken` (a number is added when
+/// needed).
+pub fn slug(name: &str, fallback: &str, taken: &[impl AsRef<str>]) -> String {
     let mut base = String::new();
     for c in name.chars().flat_map(char::to_lowercase) {
         if c.is_alphanumeric() {
@@ -47,11 +48,12 @@ pub fn persona_id(name: &str, taken: &[&str]) -> String {
         }
     }
     let base = base.trim_end_matches('-').chars().take(40).collect::<String>();
-    let base = if base.is_empty() { "persona".to_string() } else { base };
-    if !taken.contains(&base.as_str()) {
+    let base = if base.is_empty() { fallback.to_string() } else { base };
+    let free = |id: &str| !taken.iter().any(|t| t.as_ref() == id);
+    if free(&base) {
         return base;
     }
-    (2..).map(|n| format!("{base}-{n}")).find(|id| !taken.contains(&id.as_str())).expect("an unused id exists")
+    (2..).map(|n| format!("{base}-{n}")).find(|id| free(id)).expect("an unused id exists")
 }
 
 /// Saving (creating or replacing) a persona.
@@ -97,6 +99,25 @@ pub async fn conversations_of(store: &impl Store, persona_id: &str) -> Result<Ve
     }
     list.sort_by(|a, b| b.id.cmp(&a.id));
     Ok(list)
+}
+
+/// Gives the conversations that name no persona (schema 1 had one, unnamed) to `persona_id`,
+/// in one batch, so they are listed and deleted with it. Returns how many there were.
+pub async fn adopt_unowned(store: &impl Store, persona_id: &str) -> Result<usize, StoreError> {
+    let mut batch = Batch::new();
+    let mut adopted = 0;
+    for (_, value) in store.scan(Table::Conversations, "").await? {
+        let mut record: ConversationRecord = value.decode("conversation")?;
+        if record.persona_id.is_none() {
+            record.persona_id = Some(persona_id.to_string());
+            batch.put_json(Table::Conversations, record.id.clone(), &record);
+            adopted += 1;
+        }
+    }
+    if adopted > 0 {
+        store.apply(&batch).await?;
+    }
+    Ok(adopted)
 }
 
 /// Renaming a conversation (an empty title falls back to the default one on screen).
@@ -255,10 +276,12 @@ mod tests {
 
     #[test]
     fn persona_ids_are_readable_and_unique() {
-        assert_eq!(persona_id("Mara Lindqvist", &[]), "mara-lindqvist");
-        assert_eq!(persona_id("  Tomás  Ferreira! ", &[]), "tomás-ferreira");
-        assert_eq!(persona_id("Mara Lindqvist", &["mara-lindqvist", "mara-lindqvist-2"]), "mara-lindqvist-3");
-        assert_eq!(persona_id("???", &[]), "persona");
+        let none: [&str; 0] = [];
+        assert_eq!(slug("Mara Lindqvist", "persona", &none), "mara-lindqvist");
+        assert_eq!(slug("  Tomás  Ferreira! ", "persona", &none), "tomás-ferreira");
+        assert_eq!(slug("Mara Lindqvist", "persona", &["mara-lindqvist", "mara-lindqvist-2"]), "mara-lindqvist-3");
+        assert_eq!(slug("???", "persona", &none), "persona");
+        assert_eq!(slug("", "article", &["article".to_string()]), "article-2");
     }
 
     #[test]
@@ -300,6 +323,20 @@ mod tests {
         assert!(block_on(load_conversation(&store, "c1")).unwrap().is_some());
         assert_eq!(block_on(store.scan(Table::Memories, "c1/")).unwrap().len(), 1);
         assert!(block_on(store.get(Table::Settings, &draft_key("c1"))).unwrap().is_some());
+    }
+
+    #[test]
+    fn conversations_from_before_personas_go_to_the_default_persona() {
+        let store = MemoryStore::default();
+        let migrated = crate::persist::migrate_v1_conversation("demo-jane", r#"{"messages":[],"draft":""}"#).unwrap();
+        block_on(store.apply(&migrated)).unwrap();
+        let (batch, _) = commit_turn::<()>(&ConversationRecord::new("c9", Some("mara".into())), &[], None, &[]);
+        block_on(store.apply(&batch)).unwrap();
+        assert!(block_on(conversations_of(&store, "jane")).unwrap().is_empty(), "schema 1 named no persona");
+        assert_eq!(block_on(adopt_unowned(&store, "jane")).unwrap(), 1);
+        assert_eq!(block_on(conversations_of(&store, "jane")).unwrap()[0].id, "demo-jane");
+        assert_eq!(block_on(conversations_of(&store, "mara")).unwrap()[0].id, "c9", "an owned one stays");
+        assert_eq!(block_on(adopt_unowned(&store, "jane")).unwrap(), 0, "done once");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! search box that shows exactly what retrieval returns for a query.
 
 use persona_core::knowledge::Article;
-use persona_core::library::persona_id as slug;
+use persona_core::library::slug;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -24,7 +24,7 @@ pub struct KnowledgeProps {
 /// title from its first `# ` heading or else the file name.
 fn article_from_file(name: &str, text: String) -> Article {
     let stem = name.rsplit_once('.').map_or(name, |(stem, _)| stem);
-    let id = slug(stem, &[]);
+    let id = slug(stem, "article", &[] as &[&str]);
     if text.trim_start().starts_with("# ") {
         Article::new(id, text)
     } else {
@@ -167,8 +167,7 @@ pub fn knowledge_panel(props: &KnowledgeProps) -> Html {
                 None => {
                     let knowledge = engine.knowledge.borrow();
                     let taken: Vec<String> = knowledge.articles().map(|a| a.id.clone()).collect();
-                    let taken: Vec<&str> = taken.iter().map(String::as_str).collect();
-                    slug(if name.is_empty() { "article" } else { &name }, &taken)
+                    slug(&name, "article", &taken)
                 }
             };
             let article = if name.is_empty() { Article::new(id, source) } else { Article::with_title(id, name, source) };

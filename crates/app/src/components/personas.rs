@@ -4,7 +4,7 @@
 
 use base64::Engine as _;
 use persona_core::card::{export_card_json, export_card_png, import_card, CardFormat};
-use persona_core::library::{persona_id, PersonaRecord};
+use persona_core::library::{slug, PersonaRecord};
 use persona_core::persona::{CardData, CharacterCard, Persona, PersonaProfile};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlInputElement, HtmlTextAreaElement};
@@ -136,20 +136,24 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
             });
         })
     };
-    let taken_ids = {
+    // A new persona's id: from its name, unique among the stored ones.
+    let new_id = {
         let engine = engine.clone();
-        move || engine.personas.borrow().iter().map(|p| p.id.clone()).collect::<Vec<_>>()
+        move |name: &str| {
+            let taken: Vec<String> = engine.personas.borrow().iter().map(|p| p.id.clone()).collect();
+            slug(name, "persona", &taken)
+        }
     };
 
     let on_import = {
         let status = status.clone();
         let store_record = store_record.clone();
-        let taken_ids = taken_ids.clone();
+        let new_id = new_id.clone();
         Callback::from(move |event: Event| {
             let input: HtmlInputElement = event.target_unchecked_into();
             let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
             input.set_value("");
-            let (status, store_record, taken_ids) = (status.clone(), store_record.clone(), taken_ids.clone());
+            let (status, store_record, new_id) = (status.clone(), store_record.clone(), new_id.clone());
             spawn_local(async move {
                 let name = file.name();
                 let Some(bytes) = file_bytes(&file).await else {
@@ -158,9 +162,7 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
                 };
                 match import_card(&bytes) {
                     Ok(persona) => {
-                        let taken = taken_ids();
-                        let taken: Vec<&str> = taken.iter().map(String::as_str).collect();
-                        let id = persona_id(persona.name(), &taken);
+                        let id = new_id(persona.name());
                         let avatar = bytes.starts_with(b"\x89PNG").then(|| data_url("image/png", &bytes));
                         let message = format!("Imported {} from `{name}`.", persona.name());
                         store_record.emit((PersonaRecord::new(id, &persona, avatar), message));
@@ -241,7 +243,7 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
             let editing = editing.clone();
             let status = status.clone();
             let store_record = store_record.clone();
-            let taken_ids = taken_ids.clone();
+            let new_id = new_id.clone();
             Callback::from(move |e: SubmitEvent| {
                 e.prevent_default();
                 let Some((id, mut persona, form, avatar)) = (*editing).clone() else { return };
@@ -249,11 +251,7 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
                     status.set(Some((false, problem)));
                     return;
                 }
-                let id = id.unwrap_or_else(|| {
-                    let taken = taken_ids();
-                    let taken: Vec<&str> = taken.iter().map(String::as_str).collect();
-                    persona_id(persona.name(), &taken)
-                });
+                let id = id.unwrap_or_else(|| new_id(persona.name()));
                 let message = format!("Saved {}.", persona.name());
                 store_record.emit((PersonaRecord::new(id, &persona, avatar), message));
                 editing.set(None);
@@ -330,13 +328,11 @@ pub fn personas_panel(props: &PersonasProps) -> Html {
                         move |_: MouseEvent| editing.set(Some((Some(id.clone()), persona.clone(), Form::of(&persona), avatar.clone())))
                     };
                     let duplicate = {
-                        let store_record = store_record.clone(); let persona = persona.clone(); let avatar = record.avatar.clone(); let taken_ids = taken_ids.clone();
+                        let store_record = store_record.clone(); let persona = persona.clone(); let avatar = record.avatar.clone(); let new_id = new_id.clone();
                         move |_: MouseEvent| {
                             let mut copy = persona.clone();
                             copy.card.data.name = format!("{} (copy)", persona.name());
-                            let taken = taken_ids();
-                            let taken: Vec<&str> = taken.iter().map(String::as_str).collect();
-                            let id = persona_id(copy.name(), &taken);
+                            let id = new_id(copy.name());
                             let message = format!("Made {}.", copy.name());
                             store_record.emit((PersonaRecord::new(id, &copy, avatar.clone()), message));
                         }
