@@ -188,6 +188,9 @@ impl Engine {
             db.apply(&library::save_persona(&jane)).await?;
             personas.push(jane);
         }
+        // Conversations from schema 1 name no persona: they were the demo persona's.
+        let heir = personas.iter().find(|p| p.id == DEMO_PERSONA_ID).unwrap_or(&personas[0]).id.clone();
+        library::adopt_unowned(&*db, &heir).await?;
         *self.personas.borrow_mut() = personas;
         *self.store.borrow_mut() = Some(db.clone());
         if !self.settings_from_address {
@@ -210,25 +213,12 @@ impl Engine {
         let record = self.personas.borrow().iter().find(|p| p.id == id).cloned();
         let Some(record) = record else { return Err(StoreError::Corrupt(format!("no persona `{id}`"))) };
         let persona = record.persona().map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut list = match self.db() {
+        let list = match self.db() {
             Some(db) => library::conversations_of(&*db, id).await?,
             None => Vec::new(),
         };
-        if id == DEMO_PERSONA_ID {
-            // Conversations from before personas were managed name the demo persona by name.
-            if let Some(db) = self.db() {
-                for legacy in library::conversations_of(&*db, "jane").await? {
-                    if !list.iter().any(|c| c.id == legacy.id) {
-                        list.push(legacy);
-                    }
-                }
-            }
-        }
-        let mut memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
+        let memory = self.memory_of(&persona, &list).await?;
         if let Some(db) = self.db() {
-            for record in library::persona_memories(&*db, &list).await? {
-                memory.remember(record.text);
-            }
             let mut batch = persona_core::store::Batch::new();
             batch.put_json(Table::Settings, ACTIVE_PERSONA, &id);
             db.apply(&batch).await?;
@@ -304,10 +294,10 @@ impl Engine {
 
     /// Keeps what the visitor typed and has not got an answer to (the draft and failed
     /// messages of the open conversation), so a reload loses none of it.
-    pub async fn save_unsent(&self, transcript: &Transcript) {
+    pub async fn save_unsent(&self, unsent: &library::Unsent) {
         let Some(db) = self.db() else { return };
         let id = self.conversation.borrow().id.clone();
-        if let Err(error) = db.apply(&library::save_unsent(&id, &library::Unsent::of(transcript))).await {
+        if let Err(error) = db.apply(&library::save_unsent(&id, unsent)).await {
             web_sys::console::warn_1(&format!("the draft could not be kept: {error}").into());
         }
     }
@@ -352,15 +342,21 @@ impl Engine {
 
     /// Re-reads the persona's memory (its profile plus what its conversations taught it).
     async fn reload_memory(&self) -> Result<(), StoreError> {
-        let mut memory = MemoryBank::new(HashEmbedder::default(), self.persona.borrow().self_knowledge());
+        let persona = self.persona.borrow().clone();
+        let list = self.conversation_list.borrow().clone();
+        *self.memory.borrow_mut() = self.memory_of(&persona, &list).await?;
+        Ok(())
+    }
+
+    /// A persona's memory: its profile plus what the visitor told it in `conversations`.
+    async fn memory_of(&self, persona: &Persona, conversations: &[ConversationRecord]) -> Result<MemoryBank, StoreError> {
+        let mut memory = MemoryBank::new(HashEmbedder::default(), persona.self_knowledge());
         if let Some(db) = self.db() {
-            let list = self.conversation_list.borrow().clone();
-            for record in library::persona_memories(&*db, &list).await? {
+            for record in library::persona_memories(&*db, conversations).await? {
                 memory.remember(record.text);
             }
         }
-        *self.memory.borrow_mut() = memory;
-        Ok(())
+        Ok(memory)
     }
 
     /// The stored trace of the turn that message `id` started, in the open conversation.

@@ -124,23 +124,7 @@ pub fn app() -> Html {
         use_effect_with((unsent, loaded), move |(unsent, loaded)| {
             if *loaded {
                 let unsent = unsent.clone();
-                spawn_local(async move {
-                    let transcript = Transcript {
-                        messages: unsent
-                            .failed
-                            .iter()
-                            .map(|(id, text, error)| persona_core::chat::Message {
-                                id: id.clone(),
-                                role: persona_core::chat::Role::User,
-                                text: text.clone(),
-                                status: persona_core::chat::Status::Failed { error: error.clone() },
-                                facts: Vec::new(),
-                            })
-                            .collect(),
-                        draft: unsent.draft.clone(),
-                    };
-                    engine.save_unsent(&transcript).await;
-                });
+                spawn_local(async move { engine.save_unsent(&unsent).await });
             }
         });
     }
@@ -383,18 +367,12 @@ pub fn app() -> Html {
     let on_go_offline = {
         let engine = engine.clone();
         let state = state.clone();
-        let bump = bump.clone();
+        let on_settings = on_settings.clone();
         Callback::from(move |_: MouseEvent| {
-            let (engine, state, bump) = (engine.clone(), state.clone(), bump.clone());
-            spawn_local(async move {
-                let mut settings = engine.settings.borrow().clone();
-                settings.offline = true;
-                if let Err(error) = engine.save_settings(settings).await {
-                    state.dispatch(ChatAction::Notice(format!("The settings could not be saved: {error}")));
-                }
-                state.dispatch(ChatAction::Unreachable(None));
-                bump.emit(());
-            });
+            state.dispatch(ChatAction::Unreachable(None));
+            let mut settings = engine.settings.borrow().clone();
+            settings.offline = true;
+            on_settings.emit(settings);
         })
     };
     let close_settings = {
